@@ -12,7 +12,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--extracts", type=Path, default=Path("data/sandbox"))
     parser.add_argument("--warehouse", type=Path, default=Path("data/warehouse.duckdb"))
-    parser.add_argument("--pipelines-dir", type=Path, help="dlt state (default: next to the warehouse)")
+    parser.add_argument(
+        "--pipelines-dir", type=Path, help="dlt state (default: next to the warehouse)"
+    )
     parser.add_argument("systems", nargs="*", default=list(SOURCES), choices=list(SOURCES))
     args = parser.parse_args()
     pipelines_dir = args.pipelines_dir or args.warehouse.parent / "dlt"

@@ -7,7 +7,7 @@ from pathlib import Path
 import dlt
 
 from ingest.extracts import read_parquet
-from ingest.resources import drops_resource, table_resource
+from ingest.resources import files_resource
 from sandbox import schemas
 
 MASTER_TABLES = {
@@ -32,8 +32,8 @@ def erp(extracts_dir: str = dlt.config.value):
     """Master data files and one bulk journal file per fiscal period."""
     root = Path(extracts_dir) / "erp"
     for name, (schema, key) in MASTER_TABLES.items():
-        yield table_resource(name, root / f"{name}.parquet", read_parquet, schema, key)
-    yield drops_resource(
+        yield files_resource(name, root, f"{name}.parquet", read_parquet, schema, key)
+    yield files_resource(
         "journal_items",
         root / "journal_items",
         "*.parquet",

@@ -28,9 +28,7 @@ def read_jsonl(path: Path, schema: pa.Schema) -> pa.Table:
     """JSON lines carry dates and amounts as strings (exact decimals): read as text, then cast."""
     as_text = pa.schema([(field.name, pa.string()) for field in schema])
     try:
-        table = pa_json.read_json(
-            path, parse_options=pa_json.ParseOptions(explicit_schema=as_text)
-        )
+        table = pa_json.read_json(path, parse_options=pa_json.ParseOptions(explicit_schema=as_text))
     except pa.ArrowInvalid as error:
         raise ExtractError(f"{path.name}: malformed JSON lines: {error}") from error
     return _conform(table, schema, path)

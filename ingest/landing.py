@@ -23,9 +23,7 @@ class LandedFile:
     sha256: str
 
 
-def new_files(
-    folder: Path, pattern: str, loaded: MutableMapping[str, str]
-) -> Iterator[LandedFile]:
+def new_files(folder: Path, pattern: str, loaded: MutableMapping[str, str]) -> Iterator[LandedFile]:
     """Yield files matching `pattern` whose content is not yet in `loaded` (hash -> name).
 
     `loaded` is the pipeline's state: the caller records a file in it only when

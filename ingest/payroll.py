@@ -7,7 +7,7 @@ from pathlib import Path
 import dlt
 
 from ingest.extracts import read_jsonl, read_parquet
-from ingest.resources import table_resource
+from ingest.resources import files_resource
 from sandbox import schemas
 
 
@@ -15,10 +15,14 @@ from sandbox import schemas
 def payroll(extracts_dir: str = dlt.config.value):
     """Workers carry PII: raw_payroll is the only place it lands; staging drops it."""
     root = Path(extracts_dir) / "payroll"
-    yield table_resource(
-        "workers", root / "workers.jsonl", read_jsonl, schemas.WORKERS, ["worker_id"]
+    yield files_resource(
+        "workers", root, "workers.jsonl", read_jsonl, schemas.WORKERS, ["worker_id"]
     )
-    yield table_resource(
-        "payroll_results", root / "payroll_results.parquet", read_parquet,
-        schemas.PAYROLL_RESULTS, ["payroll_result_id"],
+    yield files_resource(
+        "payroll_results",
+        root,
+        "payroll_results.parquet",
+        read_parquet,
+        schemas.PAYROLL_RESULTS,
+        ["payroll_result_id"],
     )

@@ -7,23 +7,31 @@ from pathlib import Path
 import dlt
 
 from ingest.extracts import read_regional_csv
-from ingest.resources import drops_resource, table_resource
+from ingest.resources import files_resource
 from sandbox import schemas
 
 
 @dlt.source(name="regional_erp", max_table_nesting=0)
 def regional_erp(extracts_dir: str = dlt.config.value):
-    """Local chart, local cost centers and the monthly journal drops, columns as the system names them."""
+    """Local chart, local cost centers and monthly journal drops, named as the system names them."""
     root = Path(extracts_dir) / "regional_erp"
-    yield table_resource(
-        "accounts", root / "plano_de_contas.csv", read_regional_csv,
-        schemas.REGIONAL_ACCOUNTS, ["conta"],
+    yield files_resource(
+        "accounts",
+        root,
+        "plano_de_contas.csv",
+        read_regional_csv,
+        schemas.REGIONAL_ACCOUNTS,
+        ["conta"],
     )
-    yield table_resource(
-        "cost_centers", root / "centros_de_custo.csv", read_regional_csv,
-        schemas.REGIONAL_COST_CENTERS, ["centro_custo"],
+    yield files_resource(
+        "cost_centers",
+        root,
+        "centros_de_custo.csv",
+        read_regional_csv,
+        schemas.REGIONAL_COST_CENTERS,
+        ["centro_custo"],
     )
-    yield drops_resource(
+    yield files_resource(
         "journal_lines",
         root / "drops",
         "lancamentos_*.csv",

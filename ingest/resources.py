@@ -1,4 +1,4 @@
-"""dlt resources over extract files: whole tables, and landing folders of drops."""
+"""dlt resources over extract files in a folder, loaded once per file content."""
 
 from __future__ import annotations
 
@@ -22,18 +22,7 @@ def snake_case(table: pa.Table) -> pa.Table:
     return table.rename_columns([_NAMING.normalize_identifier(n) for n in table.column_names])
 
 
-def table_resource(
-    name: str, path: Path, reader: Reader, schema: pa.Schema, primary_key: list[str]
-) -> DltResource:
-    """A master-data table delivered whole: merged on its key, so a re-delivery adds nothing."""
-
-    def rows() -> Iterator[pa.Table]:
-        yield snake_case(reader(path, schema))
-
-    return dlt.resource(rows, name=name, primary_key=primary_key, write_disposition="merge")
-
-
-def drops_resource(
+def files_resource(
     name: str,
     folder: Path,
     pattern: str,
@@ -41,7 +30,10 @@ def drops_resource(
     schema: pa.Schema,
     primary_key: list[str],
 ) -> DltResource:
-    """Files dropped in a landing folder: only files not loaded before are read.
+    """Files in a folder matching `pattern`: only files not loaded before are read.
+
+    Master data delivered whole is the same case with one file: an unchanged
+    re-delivery loads nothing, so a re-run rewrites no raw row.
 
     The loaded files' hashes live in the resource's dlt state, which dlt commits
     with the same load package as the rows: a crash mid-load loads them again.
@@ -52,7 +44,8 @@ def drops_resource(
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
         for landed in new_files(folder, pattern, loaded):
             table = snake_case(reader(landed.path, schema))
-            yield table.append_column("_file_name", pa.array([landed.path.name] * len(table)))
+            file_name = pa.nulls(len(table), pa.string()).fill_null(landed.path.name)
+            yield table.append_column("_file_name", file_name)
             loaded[landed.sha256] = landed.path.name
 
     return dlt.resource(rows, name=name, primary_key=primary_key, write_disposition="merge")

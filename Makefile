@@ -1,0 +1,40 @@
+# Each target sets itself up: a fresh machine needs only Python 3.11 and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+export FINSYNC_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(FINSYNC_DATA_DIR)/dagster
+export DO_NOT_TRACK := 1
+SCALE ?= 1
+DBT := $(UV) run dbt --no-use-colors
+DBT_ARGS := --project-dir dbt_project --profiles-dir dbt_project
+
+.PHONY: help setup run dev test lint
+help:
+	@echo "make run   generate the demo enterprise and run the main job headless"
+	@echo "make dev   open the Dagster UI on the same definitions"
+	@echo "make test  lint, then the test suite"
+
+.venv/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+dbt_project/target/manifest.json: .venv/.synced $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v target/)
+	$(DBT) parse $(DBT_ARGS) --quiet
+
+setup: .venv/.synced dbt_project/target/manifest.json
+	@mkdir -p $(DAGSTER_HOME)
+
+run: setup
+	$(UV) run python -m orchestration.run --scale $(SCALE)
+
+dev: setup
+	$(UV) run dagster dev -m orchestration.definitions
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+test: setup lint
+	$(UV) run pytest

@@ -1,0 +1,32 @@
+"""Write an export file so that a reader never sees half of it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import duckdb
+
+FORMATS = {
+    "csv": "(format csv, header true)",
+    "parquet": "(format parquet, compression zstd)",
+}
+
+
+def publish(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> dict[str, object]:
+    """COPY `query` to a temporary name beside `target`, then rename it into place.
+
+    The rename is atomic on one file system. Returns the file's row count and
+    sha256, which the asset records so that a reader can verify what it got.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    options = FORMATS[target.suffix.lstrip(".")]
+    rows = con.execute(f"copy ({query}) to '{partial}' {options}").fetchone()[0]
+    os.replace(partial, target)
+    return {"rows": rows, "sha256": _sha256(target), "path": str(target)}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

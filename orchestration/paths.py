@@ -1,0 +1,43 @@
+"""Where finsync reads and writes, from one setting: `FINSYNC_DATA_DIR`.
+
+dbt's profile reads the same variable, so Dagster, dlt and dbt always agree on
+which warehouse file they share.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        return cls(Path(os.environ.get("FINSYNC_DATA_DIR", REPO_ROOT / "data")).resolve())
+
+    @property
+    def extracts(self) -> Path:
+        return self.data / "sandbox"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data / "warehouse.duckdb"
+
+    @property
+    def dlt(self) -> Path:
+        return self.data / "dlt"
+
+    @property
+    def fpa_exports(self) -> Path:
+        return self.data / "exports" / "fpa"
+
+    @property
+    def reporting_exports(self) -> Path:
+        return self.data / "exports" / "reporting"

@@ -1,0 +1,37 @@
+"""Resources shared by the assets: the warehouse file, dbt and dlt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+from dagster_dlt import DagsterDltResource
+
+from orchestration.paths import Paths
+from orchestration.transform import DBT_PROJECT
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse file. Connections are short-lived: DuckDB has one writer
+    process per file, and a connection left open blocks the next run's dlt and dbt."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def resources(paths: Paths) -> dict[str, dg.ConfigurableResource]:
+    return {
+        "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+        "dlt": DagsterDltResource(),
+        "warehouse": Warehouse(path=str(paths.warehouse)),
+    }

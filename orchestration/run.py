@@ -1,0 +1,83 @@
+"""`make run`: generate the demo enterprise if absent, materialize everything headless
+through Dagster, and print what a controller wants to know first."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import dagster as dg
+import duckdb
+
+from orchestration.definitions import build
+from orchestration.jobs import MAIN_JOB
+from orchestration.paths import Paths
+from sandbox.generate import generate
+
+LAYERS = (
+    "raw_erp",
+    "raw_regional_erp",
+    "raw_payroll",
+    "raw_crm",
+    "raw_fpa",
+    "staging",
+    "intermediate",
+    "marts",
+    "quarantine",
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    paths = Paths.from_env()
+    if not (paths.extracts / "manifest.json").exists():
+        print(f"generating the demo enterprise (scale {args.scale}) into {paths.extracts}")
+        generate(paths.extracts, scale=args.scale, seed=args.seed)
+
+    with dg.DagsterInstance.get() as instance:
+        result = (
+            build(paths)
+            .get_job_def(MAIN_JOB)
+            .execute_in_process(instance=instance, raise_on_error=False)
+        )
+    print(summary(result, paths))
+    return 0 if result.success else 1
+
+
+def summary(result: dg.ExecuteInProcessResult, paths: Paths) -> str:
+    checks = result.get_asset_check_evaluations()
+    failed = sorted(c.asset_check_key.to_user_string() for c in checks if not c.passed)
+    lines = [
+        f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}",
+        "",
+        "rows per layer:",
+    ]
+    lines += [f"  {layer:<18} {rows:>12,}" for layer, rows in rows_per_layer(paths).items()]
+    lines += ["", f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed"]
+    lines += [f"  failed: {name}" for name in failed]
+    lines += ["", "exports:"]
+    lines += [f"  {path}" for path in sorted(paths.data.glob("exports/**/*.*"))]
+    return "\n".join(lines)
+
+
+def rows_per_layer(paths: Paths) -> dict[str, int]:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in (select unnest(?))"
+            " and table_name not like '\\_dlt%' escape '\\'",
+            [list(LAYERS)],
+        ).fetchall()
+        counts = dict.fromkeys(LAYERS, 0)
+        for schema, table in tables:
+            counts[schema] += con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[
+                0
+            ]
+    return counts
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The dbt project as Dagster assets, keyed `<schema>/<model>`, with dbt tests as asset checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.ingest import WAREHOUSE_POOL
+from orchestration.paths import DBT_PROJECT_DIR
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Asset keys follow the warehouse: sources are the dlt tables (`raw_erp/journal_items`),
+    models and seeds are `<schema>/<name>` and grouped by layer."""
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            return spec.replace_attributes(key=dg.AssetKey([props["source_name"], props["name"]]))
+        return spec.replace_attributes(
+            key=dg.AssetKey([props["schema"], props["name"]]), group_name=props["schema"]
+        )
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=WarehouseTranslator(),
+    pool=WAREHOUSE_POOL,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """`dbt build`: seeds, models and their tests, in dependency order."""
+    yield from dbt.cli(["build"], context=context).stream()
