@@ -1,0 +1,94 @@
+-- One row per booked GL journal line of the group (group ERP and mapped
+-- regional ERP), with amounts in transaction, functional and group currency.
+-- Lines refused by quarantine_gl_journal_lines are left out.
+with
+
+journal_lines as (
+
+    select * from {{ ref('int_gl_journal_lines') }}
+
+),
+
+quarantined as (
+
+    select * from {{ ref('quarantine_gl_journal_lines') }}
+
+),
+
+fiscal_periods as (
+
+    select * from {{ ref('dim_fiscal_period') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates') }}
+
+),
+
+accepted as (
+
+    select journal_lines.*
+    from journal_lines
+    left join quarantined
+        on journal_lines.journal_line_key = quarantined.source_key
+    where quarantined.source_key is null
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        accepted.journal_line_key,
+        accepted.document_key,
+        accepted.source_system,
+        accepted.entity_code,
+        fiscal_periods.period_id,
+        accepted.document_number,
+        accepted.line_number,
+        accepted.account_code,
+        accepted.local_account_code,
+        accepted.cost_center_code,
+        accepted.local_cost_center_code,
+        accepted.product_code,
+        accepted.project_code,
+        accepted.partner_entity_code,
+        accepted.customer_id,
+        accepted.reference_document,
+        accepted.reversed_document_number,
+
+        ---------- text
+        accepted.document_type,
+        accepted.line_text,
+        accepted.source_file_name,
+
+        ---------- dates
+        accepted.posting_date,
+        accepted.document_date,
+        fiscal_periods.fiscal_year,
+        fiscal_periods.fiscal_period,
+
+        ---------- numerics
+        accepted.currency_txn,
+        accepted.amount_txn,
+        accepted.currency_functional,
+        accepted.amount_functional,
+        '{{ var("group_currency") }}' as currency_group,
+        fx_rates.rate_to_group as fx_rate_functional_to_group,
+        cast(round(accepted.amount_functional * fx_rates.rate_to_group, 2) as decimal(18, 2))
+            as amount_group
+
+    from accepted
+    left join fiscal_periods
+        on accepted.posting_date >= fiscal_periods.period_start_date
+        and accepted.posting_date <= fiscal_periods.period_end_date
+    left join fx_rates
+        on accepted.currency_functional = fx_rates.currency_code
+        and accepted.posting_date = fx_rates.rate_date
+
+)
+
+select * from final

@@ -1,0 +1,59 @@
+-- One row per legal entity, fiscal period and income statement line, in the
+-- entity's functional currency. Shown credit-positive: revenue and other income
+-- positive, costs and expenses negative, so the lines of a period add up to the
+-- net income.
+with
+
+trial_balance as (
+
+    select * from {{ ref('trial_balance') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('dim_account') }}
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        trial_balance.entity_code,
+        trial_balance.period_id,
+        accounts.statement_line_code,
+
+        ---------- fiscal calendar
+        trial_balance.fiscal_year,
+        trial_balance.fiscal_period,
+
+        ---------- statement line
+        accounts.section,
+        accounts.statement_line_name,
+        accounts.statement_line_sort_order,
+
+        ---------- numerics
+        trial_balance.currency_functional,
+        cast(-sum(trial_balance.movement_functional) as decimal(18, 2)) as amount_period_functional,
+        cast(-sum(trial_balance.closing_functional) as decimal(18, 2)) as amount_ytd_functional
+
+    from trial_balance
+    inner join accounts
+        on trial_balance.account_code = accounts.account_code
+    where accounts.statement = 'PL'
+    group by
+        trial_balance.entity_code,
+        trial_balance.period_id,
+        accounts.statement_line_code,
+        trial_balance.fiscal_year,
+        trial_balance.fiscal_period,
+        accounts.section,
+        accounts.statement_line_name,
+        accounts.statement_line_sort_order,
+        trial_balance.currency_functional
+
+)
+
+select * from final

@@ -1,0 +1,95 @@
+-- GL journal lines refused on their way to fct_gl_journal_lines, one row per
+-- refused line with the reason and the whole line as payload. A document is
+-- booked whole or not at all: when one of its lines is refused, its other lines
+-- are refused with it, so that every booked document still balances.
+-- Unmapped local codes are not a reason: they are booked to UNMAPPED.
+with
+
+journal_lines as (
+
+    select * from {{ ref('int_gl_journal_lines') }}
+
+),
+
+legal_entities as (
+
+    select * from {{ ref('dim_legal_entity') }}
+
+),
+
+fiscal_periods as (
+
+    select * from {{ ref('dim_fiscal_period') }}
+
+),
+
+fiscal_calendar as (
+
+    select
+        min(period_start_date) as first_day,
+        max(period_end_date) as last_day
+    from fiscal_periods
+
+),
+
+checked as (
+
+    select
+        journal_lines.journal_line_key,
+        journal_lines.document_key,
+        case
+            when journal_lines.entity_code is null then 'entity is null'
+            when legal_entities.entity_code is null then 'unknown entity'
+            when journal_lines.account_code is null then 'account is null'
+            when journal_lines.posting_date is null then 'posting date is null'
+            when journal_lines.amount_txn is null
+                or journal_lines.amount_functional is null then 'amount is null'
+            when journal_lines.currency_txn is null
+                or journal_lines.currency_functional is null then 'currency is null'
+            when journal_lines.posting_date < fiscal_calendar.first_day
+                or journal_lines.posting_date > fiscal_calendar.last_day
+                then 'posting date outside the fiscal calendar'
+        end as line_reason
+    from journal_lines
+    left join legal_entities
+        on journal_lines.entity_code = legal_entities.entity_code
+    cross join fiscal_calendar
+
+),
+
+by_document as (
+
+    select
+        journal_line_key,
+        coalesce(
+            line_reason,
+            case
+                when count(line_reason) over (partition by document_key) > 0
+                    then 'another line of the document was refused'
+            end
+        ) as rejection_reason
+    from checked
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        journal_lines.source_system,
+        journal_lines.journal_line_key as source_key,
+        journal_lines.document_key,
+
+        ---------- text
+        by_document.rejection_reason,
+        {{ row_to_json('journal_lines') }} as payload
+
+    from journal_lines
+    inner join by_document
+        on journal_lines.journal_line_key = by_document.journal_line_key
+    where by_document.rejection_reason is not null
+
+)
+
+select * from final
