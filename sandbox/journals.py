@@ -542,15 +542,18 @@ class JournalGenerator:
 
     def _settle_day(
         self, posted: np.ndarray, company: np.ndarray, period: Period, lo: int, hi: int
-    ) -> np.ndarray:
-        """Settlement day lo..hi business days later; each company's earliest
-        document of the period settles within it, so every period has some."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(settlement day lo..hi business days later, forced) where each company's
+        earliest document of the period is forced to settle within it, so that
+        every period has settlements."""
         out = add_business_days(posted, self.rng.integers(lo, hi, len(posted)))
         order = np.lexsort((posted, company))
         first = order[np.r_[True, np.diff(company[order]) != 0]]
         early = first[posted[first] < period.last_business_day]
         out[early] = np.minimum(out[early], period.last_business_day)
-        return out
+        forced = np.zeros(len(posted), dtype=bool)
+        forced[early] = True
+        return out, forced
 
     # ------------------------------------------------------------ document kinds
     def _opening(self, period: Period) -> Part:
@@ -912,63 +915,64 @@ class JournalGenerator:
 
     # ------------------------------------------------------------ assembly
     def period(self, period: Period) -> PeriodJournal:
+        if period.fiscal_period == 1:
+            self.counters = {}
+        self.counters[-1] = 0  # the regional ERP numbers per month
         parts: list[Part] = []
+
+        def post(*new: Part | None) -> None:
+            for part in new:
+                if part is not None:
+                    self._number(period, part)
+                    parts.append(part)
+
         if period.index == 0:
-            parts.append(self._opening(period))
+            post(self._opening(period))
         rv, wl = self._sales(period)
-        parts += [rv, wl]
+        post(rv, wl)
         cogs = np.zeros(len(COMPANIES), dtype=np.int64)
         np.add.at(cogs, wl.company[wl.line_doc], np.where(wl.amount > 0, wl.amount, 0))
-        for kind, queue in (("DZ", self.receipts), ("KZ", self.payments)):
-            part = self._settlements(period, queue.pop(period.index), kind)
-            if part is not None:
-                parts.append(part)
         kr_parts = self._vendor_invoices(period, cogs)
-        parts += kr_parts
-        parts.append(self._payroll(period))
+        post(*kr_parts)
+        self._queue_settlements(period, rv, kr_parts)
+        post(self._settlements(period, self.receipts.pop(period.index), "DZ"))
+        post(self._settlements(period, self.payments.pop(period.index), "KZ"))
+        post(self._payroll(period))
         sa = self._accruals(period)
-        parts.append(sa)
-        rev = self._reversals(period)
-        if rev is not None:
-            parts.append(rev)
-        parts.append(self._depreciation(period))
-        parts += self._intercompany(period)
-        parts.append(self._income_tax(period, parts))
-        pj = self._assemble(period, parts)
-        self._queue_followups(period, rv, kr_parts, sa)
-        return pj
+        post(sa, self._reversals(period), self._depreciation(period), *self._intercompany(period))
+        self._queue_reversals(period, sa)
+        post(self._income_tax(period, parts))
+        return self._assemble(period, parts)
+
+    def _number(self, period: Period, part: Part) -> None:
+        """Document numbers in posting order: S/4 ranges per company, fiscal year and
+        type (prefix + 8 digits); the regional ERP counts per month (LCyyyymm + 6)."""
+        t = T[part.doc_type]
+        order = np.lexsort((np.arange(part.n_docs), part.posting, part.company))
+        comp = part.company[order]
+        key = np.where(comp == REGIONAL_IDX, -1, comp * len(DOC_TYPES) + t)
+        seq = np.empty(part.n_docs, dtype=np.int64)
+        for k in np.unique(key).tolist():
+            m = key == k
+            base = self.counters.get(k, 0)
+            seq[m] = base + np.arange(1, int(m.sum()) + 1)
+            self.counters[k] = base + int(m.sum())
+        s4 = (_NUMBER_PREFIX[t] * 100_000_000 + seq).astype(str)
+        local = np.char.add(
+            f"LC{period.year:04d}{period.month:02d}", np.char.zfill(seq.astype(str), 6)
+        )
+        numbers = np.empty(part.n_docs, dtype=object)
+        numbers[order] = np.where(comp == REGIONAL_IDX, local, s4)
+        part.numbers = numbers
 
     def _assemble(self, period: Period, parts: list[Part]) -> PeriodJournal:
         comp = np.concatenate([p.company for p in parts])
         dtype = np.concatenate([np.full(p.n_docs, T[p.doc_type]) for p in parts])
         posting = np.concatenate([p.posting for p in parts])
-        order = np.lexsort((np.arange(len(comp)), dtype, posting, comp))
+        numbers = np.concatenate([p.numbers for p in parts])
+        order = np.lexsort((numbers, dtype, posting, comp))
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
-        # numbers: S/4 ranges per company, year and type; the regional ERP counts per month
-        numbers = np.empty(len(comp), dtype=object)
-        if period.fiscal_period == 1:
-            self.counters = {}
-        key = np.where(comp == REGIONAL_IDX, -1, comp * len(DOC_TYPES) + dtype)
-        by_key = np.lexsort((rank, key))
-        sorted_key = key[by_key]
-        first = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
-        size = np.diff(np.r_[first, len(key)])
-        base = np.array([self.counters.get(int(k), 0) for k in sorted_key[first]], dtype=np.int64)
-        seq = np.empty(len(comp), dtype=np.int64)
-        seq[by_key] = np.arange(len(key)) - np.repeat(first, size) + 1 + np.repeat(base, size)
-        for k, b, n in zip(sorted_key[first].tolist(), base.tolist(), size.tolist(), strict=True):
-            if k >= 0:  # the regional ERP numbers per month
-                self.counters[k] = b + n
-        s4_numbers = (_NUMBER_PREFIX[dtype] * 100_000_000 + seq).astype(str)
-        regional_numbers = np.char.add(
-            f"LC{period.year:04d}{period.month:02d}", np.char.zfill(seq.astype(str), 6)
-        )
-        numbers[:] = np.where(comp == REGIONAL_IDX, regional_numbers, s4_numbers)
-        offset = 0
-        for p in parts:
-            p.numbers = numbers[offset : offset + p.n_docs]
-            offset += p.n_docs
         doc_off = np.r_[0, np.cumsum([p.n_docs for p in parts])[:-1]]
         line_doc = rank[
             np.concatenate([p.line_doc + o for p, o in zip(parts, doc_off, strict=True)])
@@ -1012,12 +1016,12 @@ class JournalGenerator:
             cc_amount=lines("cc_amount"),
         )
 
-    def _queue_followups(self, period: Period, rv: Part, kr_parts: list[Part], sa: Part) -> None:
+    def _queue_settlements(self, period: Period, rv: Part, kr_parts: list[Part]) -> None:
         rng = self.rng
         # receipts: the receivable is each invoice's last line
         last = rv.last_line
-        paid = rng.random(rv.n_docs) >= 0.03
-        day = self._settle_day(rv.posting, rv.company, period, 10, 60)
+        day, forced = self._settle_day(rv.posting, rv.company, period, 10, 60)
+        paid = forced | (rng.random(rv.n_docs) >= 0.03)  # a few invoices are never paid
         due = paid & (period_index_of(day) < len(PERIODS))
         self.receipts.push(
             period=period_index_of(day)[due],
@@ -1031,7 +1035,7 @@ class JournalGenerator:
         )
         for kr in kr_parts:
             last = kr.last_line
-            day = self._settle_day(kr.posting, kr.company, period, 15, 60)
+            day, _ = self._settle_day(kr.posting, kr.company, period, 15, 60)
             due = period_index_of(day) < len(PERIODS)
             self.payments.push(
                 period=period_index_of(day)[due],
@@ -1043,6 +1047,8 @@ class JournalGenerator:
                 customer=np.full(int(due.sum()), -1),
                 number=kr.numbers[due],
             )
+
+    def _queue_reversals(self, period: Period, sa: Part) -> None:
         d = sa.line_doc
         self.reversals.push(
             period=np.full(len(d), period.index + 1),
