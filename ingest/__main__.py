@@ -15,10 +15,15 @@ def main() -> None:
     parser.add_argument(
         "--pipelines-dir", type=Path, help="dlt state (default: next to the warehouse)"
     )
-    parser.add_argument("systems", nargs="*", default=list(SOURCES), choices=list(SOURCES))
+    parser.add_argument(
+        "systems", nargs="*", metavar="system", help=f"default: all of {list(SOURCES)}"
+    )
     args = parser.parse_args()
+    unknown = set(args.systems) - set(SOURCES)
+    if unknown:
+        parser.error(f"unknown systems {sorted(unknown)}; known: {list(SOURCES)}")
     pipelines_dir = args.pipelines_dir or args.warehouse.parent / "dlt"
-    for system in args.systems:
+    for system in args.systems or SOURCES:
         info = load(system, args.extracts, args.warehouse, pipelines_dir)
         print(f"{system}: {len(info.loads_ids)} load package(s) into raw_{system}")
 

@@ -26,7 +26,7 @@ def read_parquet(path: Path, schema: pa.Schema) -> pa.Table:
 
 def read_jsonl(path: Path, schema: pa.Schema) -> pa.Table:
     """JSON lines carry dates and amounts as strings (exact decimals): read as text, then cast."""
-    as_text = pa.schema([(field.name, pa.string()) for field in schema])
+    as_text = pa.schema([(f.name, pa.string() if _textual(f.type) else f.type) for f in schema])
     try:
         table = pa_json.read_json(path, parse_options=pa_json.ParseOptions(explicit_schema=as_text))
     except pa.ArrowInvalid as error:
@@ -55,6 +55,10 @@ def read_regional_csv(path: Path, schema: pa.Schema) -> pa.Table:
     except (pa.ArrowInvalid, pa.ArrowKeyError) as error:
         raise ExtractError(f"{path.name}: {error}") from error
     return _conform(table, schema, path)
+
+
+def _textual(kind: pa.DataType) -> bool:
+    return pa.types.is_decimal(kind) or pa.types.is_temporal(kind)
 
 
 def _conform(table: pa.Table, schema: pa.Schema, path: Path) -> pa.Table:

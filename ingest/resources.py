@@ -22,6 +22,14 @@ def snake_case(table: pa.Table) -> pa.Table:
     return table.rename_columns([_NAMING.normalize_identifier(n) for n in table.column_names])
 
 
+def require_keys(table: pa.Table, primary_key: list[str]) -> pa.Table:
+    """Declare key columns non-nullable, as dlt does: a null key fails here, naming the column."""
+    fields = [
+        field.with_nullable(False) if field.name in primary_key else field for field in table.schema
+    ]
+    return table.cast(pa.schema(fields))
+
+
 def files_resource(
     name: str,
     folder: Path,
@@ -43,7 +51,7 @@ def files_resource(
     def rows() -> Iterator[pa.Table]:
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
         for landed in new_files(folder, pattern, loaded):
-            table = snake_case(reader(landed.path, schema))
+            table = require_keys(snake_case(reader(landed.path, schema)), primary_key)
             file_name = pa.nulls(len(table), pa.string()).fill_null(landed.path.name)
             yield table.append_column("_file_name", file_name)
             loaded[landed.sha256] = landed.path.name

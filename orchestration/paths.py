@@ -35,9 +35,5 @@ class Paths:
         return self.data / "dlt"
 
     @property
-    def fpa_exports(self) -> Path:
-        return self.data / "exports" / "fpa"
-
-    @property
-    def reporting_exports(self) -> Path:
-        return self.data / "exports" / "reporting"
+    def exports(self) -> Path:
+        return self.data / "exports"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -29,9 +30,24 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
 
 
+class Exports(dg.ConfigurableResource):
+    """Where published files go: the planning tool's imports and the BI datasets."""
+
+    root: str
+
+    @property
+    def fpa(self) -> Path:
+        return Path(self.root) / "fpa"
+
+    @property
+    def reporting(self) -> Path:
+        return Path(self.root) / "reporting"
+
+
 def resources(paths: Paths) -> dict[str, dg.ConfigurableResource]:
     return {
         "dbt": DbtCliResource(project_dir=DBT_PROJECT),
         "dlt": DagsterDltResource(),
         "warehouse": Warehouse(path=str(paths.warehouse)),
+        "exports": Exports(root=str(paths.exports)),
     }

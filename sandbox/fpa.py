@@ -53,6 +53,9 @@ VERSIONS = (
 Actuals = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # company, account, cc, amount
 
 
+NO_COST_CENTER = "NONE"
+
+
 def versions_table() -> pa.Table:
     def ts(iso: str) -> int:
         date, time = iso.split("T")
@@ -98,7 +101,10 @@ def plan_lines_table(rng: np.random.Generator, actuals: list[Actuals]) -> pa.Tab
             "Version": pa.array([x.code for x in VERSIONS]).take(pa.array(v)),
             "Entity": pa.array(COMPANY_CODES).take(pa.array(c)),
             "Account": pa.array(ACCOUNT_CODES).take(pa.array(a)),
-            "Cost_Center": pa.array(CC_CODES).take(pa.array(cc, mask=cc < 0)),
+            # Anaplan lists have no blanks: lines without a cost center use the NONE member
+            "Cost_Center": pa.array([*CC_CODES, NO_COST_CENTER]).take(
+                pa.array(np.where(cc < 0, len(CC_CODES), cc))
+            ),
             "Month": pa.array(labels).take(pa.array(p)),
             "Currency": pa.array(CURRENCIES).take(pa.array(COMPANY_CURRENCY[c])),
             "Amount": decimal_array(amt, schemas.AMOUNT),
