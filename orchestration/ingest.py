@@ -1,7 +1,5 @@
 """One Dagster asset per dlt resource, keyed like the warehouse: `raw_erp/journal_items`."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import dagster as dg

@@ -8,6 +8,6 @@ MAIN_JOB = "finsync_main"
 
 main_job = dg.define_asset_job(
     MAIN_JOB,
-    selection=dg.AssetSelection.all(include_sources=False) - dg.AssetSelection.groups("sources"),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("sources"),
     description="Load every source, build the dbt project with its tests, publish the exports.",
 )

@@ -4,7 +4,9 @@ through Dagster, and print what a controller wants to know first."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -27,6 +29,10 @@ LAYERS = (
 )
 
 
+# Step events are DEBUG: the console shows progress and problems, the UI keeps everything.
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
@@ -37,7 +43,7 @@ def main() -> int:
         print(f"generating the demo enterprise (scale {args.scale}) into {paths.extracts}")
         generate(paths.extracts, scale=args.scale, seed=args.seed)
 
-    with dg.DagsterInstance.get() as instance:
+    with instance_for(paths) as instance:
         result = (
             build(paths)
             .get_job_def(MAIN_JOB)
@@ -45,6 +51,13 @@ def main() -> int:
         )
     print(summary(result, paths))
     return 0 if result.success else 1
+
+
+def instance_for(paths: Paths) -> dg.DagsterInstance:
+    """$DAGSTER_HOME's instance (default: under the data dir), so `make dev` shows this run."""
+    home = Path(os.environ.get("DAGSTER_HOME") or paths.data / "dagster")
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def summary(result: dg.ExecuteInProcessResult, paths: Paths) -> str:

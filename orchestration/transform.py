@@ -1,7 +1,5 @@
 """The dbt project as Dagster assets, keyed `<schema>/<model>`, with dbt tests as asset checks."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -38,4 +36,5 @@ class WarehouseTranslator(DagsterDbtTranslator):
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """`dbt build`: seeds, models and their tests, in dependency order."""
-    yield from dbt.cli(["build"], context=context).stream()
+    # the op context: dagster-dbt reads `context.op`, deprecated on the asset context
+    yield from dbt.cli(["build"], context=context.op_execution_context).stream()

@@ -1,3 +1,5 @@
+{{ config(meta={"dagster": {"ref": {"name": "balance_sheet"}}}) }}
+
 -- Invariant 3: for every legal entity and period, total assets equal total
 -- liabilities plus equity, current-year earnings included. Amounts on lines
 -- outside these sections (UNMAPPED) make it fail until they are mapped.

@@ -1,3 +1,5 @@
+{{ config(meta={"dagster": {"ref": {"name": "dim_fiscal_period"}}}) }}
+
 -- The fiscal calendar built from var('fiscal_year_start_month') agrees with the
 -- group ERP: every booked ERP line's stated fiscal year and period are those of
 -- its posting date in dim_fiscal_period.

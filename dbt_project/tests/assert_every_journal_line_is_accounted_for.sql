@@ -1,3 +1,5 @@
+{{ config(meta={"dagster": {"ref": {"name": "fct_gl_journal_lines"}}}) }}
+
 -- Invariant 1: every GL journal line loaded into raw_* (group ERP journal_items
 -- and regional ERP journal_lines, one per source key) is either booked in
 -- fct_gl_journal_lines or refused in quarantine_gl_journal_lines - exactly once.

@@ -1,3 +1,5 @@
+{{ config(meta={"dagster": {"ref": {"name": "income_statement"}}}) }}
+
 -- The income statement's year-to-date lines add up, per entity and period, to
 -- the current-year earnings the balance sheet shows in equity.
 with

@@ -1,3 +1,5 @@
+{{ config(meta={"dagster": {"ref": {"name": "trial_balance"}}}) }}
+
 -- Invariant 8 (roll-forward): the opening balance of a period is the closing
 -- balance of the period before, for every account; P&L accounts restart at zero
 -- in the first period of a fiscal year. Checked in functional and group currency.

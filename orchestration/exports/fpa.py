@@ -2,8 +2,6 @@
 cost center x month, with the same list members the plan uses (month `Apr 25`,
 cost center `NONE` where the GL has none)."""
 
-from __future__ import annotations
-
 from decimal import Decimal
 from pathlib import Path
 
@@ -81,7 +79,11 @@ def fpa_actuals(warehouse: Warehouse, exports: Exports) -> dg.MaterializeResult:
     )
 
 
-@dg.asset_check(asset=ACTUALS, description="The file's totals per currency equal the GL mart's.")
+@dg.asset_check(
+    asset=ACTUALS,
+    description="The file's totals per currency equal the GL mart's.",
+    pool=WAREHOUSE_POOL,
+)
 def fpa_actuals_ties_to_mart(warehouse: Warehouse, exports: Exports) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         mart = dict(con.execute(MART_TOTALS).fetchall())

@@ -1,7 +1,5 @@
 """Curated marts as Parquet for BI tools: one asset and one file per published mart."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.exports.publish import publish

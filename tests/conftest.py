@@ -1,0 +1,50 @@
+"""One small demo enterprise, run once through the real Dagster job for the whole session.
+
+Everything is real: the generator writes extracts, dlt loads them into DuckDB, dbt
+builds and tests the project, the export assets write files. Only the scale is small.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.jobs import MAIN_JOB
+from orchestration.paths import Paths
+from sandbox.generate import generate
+
+SCALE, SEED = 0.02, 7
+
+
+@pytest.fixture(scope="session")
+def paths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Paths]:
+    """A data dir of its own; dbt, run as a subprocess, finds it through the environment."""
+    data = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FINSYNC_DATA_DIR", str(data))
+        paths = Paths(data)
+        generate(paths.extracts, scale=SCALE, seed=SEED)
+        yield paths
+
+
+def run_main_job(paths: Paths) -> dg.ExecuteInProcessResult:
+    from orchestration.definitions import build  # after FINSYNC_DATA_DIR is set
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        return (
+            build(paths)
+            .resolve_job_def(MAIN_JOB)
+            .execute_in_process(instance=instance, raise_on_error=False)
+        )
+
+
+@pytest.fixture(scope="session")
+def main_run(paths: Paths) -> dg.ExecuteInProcessResult:
+    return run_main_job(paths)
+
+
+def query(paths: Paths, sql: str, params: list | None = None) -> list[tuple]:
+    """Read the warehouse and let go of it: an open connection would block the next run."""
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()

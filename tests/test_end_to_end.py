@@ -1,0 +1,159 @@
+"""The main job on the demo enterprise: every source row lands, and the books close."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from orchestration.exports.reporting import PUBLISHED_MARTS
+from orchestration.paths import Paths
+from tests.conftest import query
+
+PERIODS, ENTITIES = 24, 7
+
+
+def test_main_job_succeeds_with_every_check_passing(main_run: dg.ExecuteInProcessResult) -> None:
+    checks = main_run.get_asset_check_evaluations()
+    failed = [c.asset_check_key.to_user_string() for c in checks if not c.passed]
+    assert main_run.success
+    assert len(checks) > 100  # dbt tests and export checks, each an asset check
+    assert failed == []
+
+
+def raw_table_of(extract: str) -> str:
+    """Where an extract lands: `erp/journal_items/2025-001.parquet` -> raw_erp.journal_items."""
+    system, *rest = extract.split("/")
+    renamed = {
+        "plano_de_contas.csv": "accounts",
+        "centros_de_custo.csv": "cost_centers",
+        "drops": "journal_lines",
+    }
+    table = renamed.get(rest[0], rest[0].split(".")[0])
+    return f"raw_{system}.{table}"
+
+
+def test_every_extract_row_lands_in_raw_exactly_once(paths: Paths, main_run) -> None:
+    manifest = json.loads((paths.extracts / "manifest.json").read_text())
+    expected: dict[str, int] = {}
+    for extract, facts in manifest["files"].items():
+        table = raw_table_of(extract)
+        expected[table] = expected.get(table, 0) + facts["rows"]
+    loaded = {table: query(paths, f"select count(*) from {table}")[0][0] for table in expected}
+    assert loaded == expected
+    assert expected["raw_erp.journal_items"] == manifest["journal_lines"]["erp"]
+    assert len(expected) == 18
+
+
+def test_every_raw_journal_line_is_booked_or_quarantined(paths: Paths, main_run) -> None:
+    [(raw,)] = query(
+        paths,
+        "select (select count(*) from raw_erp.journal_items)"
+        " + (select count(*) from raw_regional_erp.journal_lines)",
+    )
+    [(booked,)] = query(paths, "select count(*) from marts.fct_gl_journal_lines")
+    [(refused,)] = query(paths, "select count(*) from quarantine.quarantine_gl_journal_lines")
+    assert raw > 20_000
+    assert booked + refused == raw
+
+
+def test_every_journal_balances_per_entity_and_currency(paths: Paths, main_run) -> None:
+    [(documents, unbalanced_txn)] = query(
+        paths,
+        """
+        select count(distinct document_key), count(*) filter (where total <> 0)
+        from (
+            select document_key, currency_txn, sum(amount_txn) as total
+            from marts.fct_gl_journal_lines group by all
+        )
+        """,
+    )
+    [(unbalanced_functional,)] = query(
+        paths,
+        """
+        select count(*) from (
+            select document_key from marts.fct_gl_journal_lines
+            group by all having sum(amount_functional) <> 0
+        )
+        """,
+    )
+    assert documents > 1_000
+    assert (unbalanced_txn, unbalanced_functional) == (0, 0)
+
+
+def test_trial_balance_sums_to_zero_for_every_entity_and_period(paths: Paths, main_run) -> None:
+    rows = query(
+        paths,
+        """
+        select entity_code, period_id, sum(closing_functional), sum(abs(closing_functional))
+        from marts.trial_balance group by all
+        """,
+    )
+    assert len(rows) == ENTITIES * PERIODS
+    assert {total for _, _, total, _ in rows} == {0}
+    assert min(gross for *_, gross in rows) > 0  # balances exist: zero is not emptiness
+
+
+def test_balance_sheet_balances_for_every_entity_and_period(paths: Paths, main_run) -> None:
+    rows = query(
+        paths,
+        """
+        select
+            entity_code,
+            period_id,
+            sum(amount_functional) filter (where section = 'Assets') as assets,
+            sum(amount_functional) filter (where section <> 'Assets') as liabilities_and_equity
+        from marts.balance_sheet group by all
+        """,
+    )
+    assert len(rows) == ENTITIES * PERIODS
+    unbalanced = [(e, p, a, le) for e, p, a, le in rows if a != le]
+    assert unbalanced == []
+    assert min(assets for _, _, assets, _ in rows) > 0
+
+
+def test_current_year_earnings_reset_at_the_fiscal_year_start(paths: Paths, main_run) -> None:
+    """Retained earnings carry prior years' results: P&L balances restart in period 1."""
+    [(pl_openings,)] = query(
+        paths,
+        """
+        select sum(abs(tb.opening_functional))
+        from marts.trial_balance as tb
+        inner join marts.dim_account as account using (account_code)
+        where account.statement = 'PL' and tb.fiscal_period = 1
+        """,
+    )
+    assert pl_openings == 0
+
+
+def test_fpa_export_ties_to_the_gl_per_currency(paths: Paths, main_run) -> None:
+    actuals = paths.exports / "fpa" / "actuals.csv"
+    header = actuals.read_text().splitlines()[0]
+    exported = dict(
+        query(
+            paths,
+            'select "Currency", sum("Amount")'
+            " from read_csv(?, types={'Amount': 'decimal(18,2)'}) group by all",
+            [str(actuals)],
+        )
+    )
+    gl = dict(
+        query(
+            paths,
+            """
+            select currency_functional, sum(amount_functional)
+            from marts.fct_gl_journal_lines inner join marts.dim_account using (account_code)
+            where statement = 'PL' group by all
+            """,
+        )
+    )
+    assert header == "Entity,Account,Cost_Center,Month,Currency,Amount,Amount_Group"
+    assert exported == gl
+    assert set(gl) == {"USD", "EUR", "GBP", "JPY", "BRL"}
+
+
+@pytest.mark.parametrize("mart", PUBLISHED_MARTS)
+def test_reporting_export_has_every_mart_row(paths: Paths, main_run, mart: str) -> None:
+    parquet = paths.exports / "reporting" / f"{mart}.parquet"
+    [(exported,)] = query(paths, "select count(*) from read_parquet(?)", [str(parquet)])
+    [(in_mart,)] = query(paths, f"select count(*) from marts.{mart}")
+    assert exported == in_mart > 0
