@@ -23,14 +23,17 @@ help:
 dbt_project/target/manifest.json: .venv/.synced $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v target/)
 	$(DBT) parse $(DBT_ARGS) --quiet
 
-setup: .venv/.synced dbt_project/target/manifest.json
+$(DAGSTER_HOME)/dagster.yaml: orchestration/instance/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+setup: .venv/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
 run: setup
 	$(UV) run python -m orchestration.run --scale $(SCALE)
 
 dev: setup
-	$(UV) run dagster dev -m orchestration.definitions
+	$(UV) run dg dev
 
 lint: setup
 	$(UV) run ruff check .
