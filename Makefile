@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(FINSYNC_DATA_DIR)/dagster
 export DO_NOT_TRACK := 1
 SCALE ?= 1
 DBT := $(UV) run dbt --no-use-colors
-DBT_ARGS := --project-dir dbt_project --profiles-dir dbt_project
+DBT_ARGS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
 .PHONY: help setup run dev test lint
 help:
