@@ -1,5 +1,6 @@
 -- One row per legal entity, fiscal period and income statement line, in the
--- entity's functional currency. Shown credit-positive: revenue and other income
+-- entity's functional currency and translated into the group currency at each
+-- period's average rate. Shown credit-positive: revenue and other income
 -- positive, costs and expenses negative, so the lines of a period add up to the
 -- net income.
 with
@@ -34,10 +35,15 @@ final as (
         accounts.statement_line_name,
         accounts.statement_line_sort_order,
 
-        ---------- numerics
+        ---------- functional currency
         trial_balance.currency_functional,
         cast(-sum(trial_balance.movement_functional) as decimal(18, 2)) as amount_period_functional,
-        cast(-sum(trial_balance.closing_functional) as decimal(18, 2)) as amount_ytd_functional
+        cast(-sum(trial_balance.closing_functional) as decimal(18, 2)) as amount_ytd_functional,
+
+        ---------- group currency
+        trial_balance.currency_group,
+        cast(-sum(trial_balance.movement_group) as decimal(18, 2)) as amount_period_group,
+        cast(-sum(trial_balance.closing_group) as decimal(18, 2)) as amount_ytd_group
 
     from trial_balance
     inner join accounts
@@ -52,7 +58,8 @@ final as (
         accounts.section,
         accounts.statement_line_name,
         accounts.statement_line_sort_order,
-        trial_balance.currency_functional
+        trial_balance.currency_functional,
+        trial_balance.currency_group
 
 )
 

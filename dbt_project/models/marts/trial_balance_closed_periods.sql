@@ -1,0 +1,106 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['entity_code', 'account_code', 'period_id'],
+        on_schema_change='fail',
+    )
+}}
+-- The trial balance of every closed period as it was first recorded: one row
+-- per legal entity, account and closed fiscal period. A period is closed once
+-- a later period has postings. Each run records the periods that have closed
+-- since the last run (whole entity-periods) and leaves recorded periods alone, except those flagged
+-- in the seed restatements, which are recorded anew. The check
+-- assert_closed_periods_are_unchanged_unless_restated compares the live trial
+-- balance with this record.
+with
+
+trial_balance as (
+
+    select * from {{ ref('trial_balance') }}
+
+),
+
+fiscal_periods as (
+
+    select * from {{ ref('dim_fiscal_period') }}
+
+),
+
+journal_lines as (
+
+    select * from {{ ref('fct_gl_journal_lines') }}
+
+),
+
+restatements as (
+
+    select * from {{ ref('restatements') }}
+
+),
+
+latest_posted as (
+
+    select max(fiscal_periods.period_index) as period_index
+    from journal_lines
+    inner join fiscal_periods
+        on journal_lines.period_id = fiscal_periods.period_id
+
+),
+
+closed as (
+
+    select
+        trial_balance.entity_code,
+        trial_balance.account_code,
+        trial_balance.period_id,
+        trial_balance.closing_functional,
+        trial_balance.closing_group
+    from trial_balance
+    inner join fiscal_periods
+        on trial_balance.period_id = fiscal_periods.period_id
+    cross join latest_posted
+    where fiscal_periods.period_index < latest_posted.period_index
+
+),
+
+to_record as (
+
+    select closed.*
+    from closed
+    {%- if is_incremental() %}
+    left join (
+        select distinct entity_code, period_id from {{ this }}
+    ) as recorded
+        on closed.entity_code = recorded.entity_code
+        and closed.period_id = recorded.period_id
+    left join restatements
+        on closed.entity_code = restatements.entity_code
+        and closed.period_id = restatements.period_id
+    where recorded.period_id is null
+        or restatements.period_id is not null
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        entity_code,
+        account_code,
+        period_id,
+
+        ---------- balances as recorded
+        cast(closing_functional as decimal(18, 2)) as closing_functional,
+        cast(closing_group as decimal(18, 2)) as closing_group,
+
+        ---------- timestamps
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as recorded_at
+
+    from to_record
+
+)
+
+select * from final

@@ -1,0 +1,62 @@
+{{ config(meta={"dagster": {"ref": {"name": "trial_balance_closed_periods"}}}) }}
+
+-- Invariant 8: the trial balance of a closed period is the same on every run
+-- unless a restatement is flagged (seed restatements). Fails with every
+-- account whose live closing balance differs from the one recorded when the
+-- period closed, or that appeared or disappeared since.
+with
+
+trial_balance as (
+
+    select * from {{ ref('trial_balance') }}
+
+),
+
+recorded as (
+
+    select * from {{ ref('trial_balance_closed_periods') }}
+
+),
+
+restatements as (
+
+    select * from {{ ref('restatements') }}
+
+),
+
+compared as (
+
+    select
+        coalesce(recorded.entity_code, trial_balance.entity_code) as entity_code,
+        coalesce(recorded.period_id, trial_balance.period_id) as period_id,
+        coalesce(recorded.account_code, trial_balance.account_code) as account_code,
+        recorded.closing_functional as recorded_closing_functional,
+        trial_balance.closing_functional,
+        recorded.closing_group as recorded_closing_group,
+        trial_balance.closing_group
+    from recorded
+    full outer join (
+        select trial_balance.*
+        from trial_balance
+        inner join (
+            select distinct entity_code, period_id from recorded
+        ) as recorded_periods
+            on trial_balance.entity_code = recorded_periods.entity_code
+            and trial_balance.period_id = recorded_periods.period_id
+    ) as trial_balance
+        on recorded.entity_code = trial_balance.entity_code
+        and recorded.account_code = trial_balance.account_code
+        and recorded.period_id = trial_balance.period_id
+
+)
+
+select compared.*
+from compared
+left join restatements
+    on compared.entity_code = restatements.entity_code
+    and compared.period_id = restatements.period_id
+where restatements.period_id is null
+    and (
+        compared.closing_functional is distinct from compared.recorded_closing_functional
+        or compared.closing_group is distinct from compared.recorded_closing_group
+    )
