@@ -38,6 +38,7 @@ dev: setup
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	cd dbt_project && FINSYNC_DATA_DIR=$$(mktemp -d) $(UV) run sqlfluff lint . --processes 1 --nocolor
 
 test: setup lint
 	$(UV) run pytest

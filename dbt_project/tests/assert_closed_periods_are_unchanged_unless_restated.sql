@@ -39,14 +39,17 @@ compared as (
         select trial_balance.*
         from trial_balance
         inner join (
-            select distinct entity_code, period_id from recorded
+            select distinct
+                entity_code,
+                period_id
+            from recorded
         ) as recorded_periods
             on trial_balance.entity_code = recorded_periods.entity_code
-            and trial_balance.period_id = recorded_periods.period_id
+                and trial_balance.period_id = recorded_periods.period_id
     ) as trial_balance
         on recorded.entity_code = trial_balance.entity_code
-        and recorded.account_code = trial_balance.account_code
-        and recorded.period_id = trial_balance.period_id
+            and recorded.account_code = trial_balance.account_code
+            and recorded.period_id = trial_balance.period_id
 
 )
 
@@ -54,7 +57,7 @@ select compared.*
 from compared
 left join restatements
     on compared.entity_code = restatements.entity_code
-    and compared.period_id = restatements.period_id
+        and compared.period_id = restatements.period_id
 where restatements.period_id is null
     and (
         compared.closing_functional is distinct from compared.recorded_closing_functional

@@ -23,12 +23,16 @@ raw_keys as (
 
 accounted as (
 
-    select journal_line_key, 'fct_gl_journal_lines' as destination
+    select
+        journal_line_key,
+        'fct_gl_journal_lines' as destination
     from {{ ref('fct_gl_journal_lines') }}
 
     union all
 
-    select source_key, 'quarantine_gl_journal_lines'
+    select
+        source_key as journal_line_key,
+        'quarantine_gl_journal_lines' as destination
     from {{ ref('quarantine_gl_journal_lines') }}
 
 ),

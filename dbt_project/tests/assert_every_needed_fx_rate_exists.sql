@@ -54,8 +54,8 @@ select
 from needed
 left join period_rates
     on needed.currency_code = period_rates.currency_code
-    and needed.period_id = period_rates.period_id
-    and needed.rate_type = period_rates.rate_type
+        and needed.period_id = period_rates.period_id
+        and needed.rate_type = period_rates.rate_type
 where period_rates.rate_to_group is null
     or period_rates.rate_to_group <= 0
     or period_rates.days_quoted <> period_rates.days_in_period

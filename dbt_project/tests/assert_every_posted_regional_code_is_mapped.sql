@@ -58,7 +58,7 @@ final as (
         local_code,
         case mapping_seed
             {%- for seed, owner in owners.items() %}
-            when '{{ seed }}' then '{{ owner }}'
+                when '{{ seed }}' then '{{ owner }}'
             {%- endfor %}
             else 'unowned'
         end as owner,

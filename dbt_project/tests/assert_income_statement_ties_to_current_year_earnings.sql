@@ -36,5 +36,5 @@ select
 from income_statement
 full outer join current_year_earnings
     on income_statement.entity_code = current_year_earnings.entity_code
-    and income_statement.period_id = current_year_earnings.period_id
+        and income_statement.period_id = current_year_earnings.period_id
 where income_statement.net_income_ytd is distinct from current_year_earnings.amount_functional

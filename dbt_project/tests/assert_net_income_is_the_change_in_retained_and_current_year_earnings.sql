@@ -101,10 +101,10 @@ select
 from changes
 left join net_income
     on changes.entity_code = net_income.entity_code
-    and changes.period_id = net_income.period_id
+        and changes.period_id = net_income.period_id
 left join direct_postings
     on changes.entity_code = direct_postings.entity_code
-    and changes.period_id = direct_postings.period_id
+        and changes.period_id = direct_postings.period_id
 where coalesce(net_income.net_income_functional, 0)
     <> changes.change_functional - coalesce(direct_postings.posted_functional, 0)
     or coalesce(net_income.net_income_group, 0)

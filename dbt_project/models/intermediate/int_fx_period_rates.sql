@@ -26,7 +26,7 @@ by_period as (
         fiscal_periods.period_id,
         fiscal_periods.period_end_date,
         count(*) as days_quoted,
-        {{ dbt.datediff('fiscal_periods.period_start_date', 'fiscal_periods.period_end_date', 'day') }} + 1
+        1 + {{ dbt.datediff('fiscal_periods.period_start_date', 'fiscal_periods.period_end_date', 'day') }}
             as days_in_period,
         -- the sum of decimals is exact; one division, then a fixed scale, so
         -- that any engine (or a reviewer) gets the same average
@@ -34,7 +34,7 @@ by_period as (
     from daily_rates
     inner join fiscal_periods
         on daily_rates.rate_date >= fiscal_periods.period_start_date
-        and daily_rates.rate_date <= fiscal_periods.period_end_date
+            and daily_rates.rate_date <= fiscal_periods.period_end_date
     group by
         daily_rates.currency_code,
         fiscal_periods.period_id,
@@ -68,7 +68,7 @@ closing_rates as (
     from by_period
     inner join daily_rates
         on by_period.currency_code = daily_rates.currency_code
-        and by_period.period_end_date = daily_rates.rate_date
+            and by_period.period_end_date = daily_rates.rate_date
 
 ),
 

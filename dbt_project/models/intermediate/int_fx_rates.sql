@@ -95,8 +95,8 @@ daily as (
         validity.rate_to_group
     from validity
     inner join days
-        on days.rate_date >= validity.valid_from
-        and (validity.valid_until is null or days.rate_date < validity.valid_until)
+        on validity.valid_from <= days.rate_date
+            and (validity.valid_until is null or validity.valid_until > days.rate_date)
 
 ),
 

@@ -132,22 +132,24 @@ with_rates as (
         closing_rates.rate_to_group as closing_rate,
         coalesce(movements.movement_functional, 0) as movement_functional,
         coalesce(movements.movement_historical_group, 0) as movement_historical_group,
-        cast(round(coalesce(movements.movement_functional, 0) * average_rates.rate_to_group, 2)
-            as decimal(18, 2)) as movement_average_group
+        cast(
+            round(coalesce(movements.movement_functional, 0) * average_rates.rate_to_group, 2)
+            as decimal(18, 2)
+        ) as movement_average_group
     from grid
     left join movements
         on grid.entity_code = movements.entity_code
-        and grid.account_code = movements.account_code
-        and grid.partner_entity_code = movements.partner_entity_code
-        and grid.period_id = movements.period_id
+            and grid.account_code = movements.account_code
+            and grid.partner_entity_code = movements.partner_entity_code
+            and grid.period_id = movements.period_id
     left join period_rates as average_rates
         on grid.currency_functional = average_rates.currency_code
-        and grid.period_id = average_rates.period_id
-        and average_rates.rate_type = 'average'
+            and grid.period_id = average_rates.period_id
+            and average_rates.rate_type = 'average'
     left join period_rates as closing_rates
         on grid.currency_functional = closing_rates.currency_code
-        and grid.period_id = closing_rates.period_id
-        and closing_rates.rate_type = 'closing'
+            and grid.period_id = closing_rates.period_id
+            and closing_rates.rate_type = 'closing'
 
 ),
 
@@ -175,10 +177,10 @@ with_carryforward as (
     from with_rates
     left join profit_and_loss_by_year as prior_year
         on with_rates.account_code = '{{ retained_earnings }}'
-        and with_rates.partner_entity_code = ''
-        and with_rates.fiscal_period = 1
-        and with_rates.entity_code = prior_year.entity_code
-        and with_rates.fiscal_year - 1 = prior_year.fiscal_year
+            and with_rates.partner_entity_code = ''
+            and with_rates.fiscal_period = 1
+            and with_rates.entity_code = prior_year.entity_code
+            and with_rates.fiscal_year - 1 = prior_year.fiscal_year
 
 ),
 
@@ -187,28 +189,30 @@ rolled as (
     select
         *,
         case
-            when translation_method = 'average' then sum(movement_functional) over (
-                partition by entity_code, account_code, partner_entity_code, fiscal_year
-                order by period_index
-                rows between unbounded preceding and current row
-            )
+            when translation_method = 'average'
+                then sum(movement_functional) over (
+                        partition by entity_code, account_code, partner_entity_code, fiscal_year
+                        order by period_index
+                        rows between unbounded preceding and current row
+                    )
             else sum(movement_functional + carryforward_functional) over (
-                partition by entity_code, account_code, partner_entity_code
-                order by period_index
-                rows between unbounded preceding and current row
-            )
+                    partition by entity_code, account_code, partner_entity_code
+                    order by period_index
+                    rows between unbounded preceding and current row
+                )
         end as closing_functional,
         case
-            when translation_method = 'average' then sum(movement_average_group) over (
-                partition by entity_code, account_code, partner_entity_code, fiscal_year
-                order by period_index
-                rows between unbounded preceding and current row
-            )
+            when translation_method = 'average'
+                then sum(movement_average_group) over (
+                        partition by entity_code, account_code, partner_entity_code, fiscal_year
+                        order by period_index
+                        rows between unbounded preceding and current row
+                    )
             else sum(movement_historical_group + carryforward_group) over (
-                partition by entity_code, account_code, partner_entity_code
-                order by period_index
-                rows between unbounded preceding and current row
-            )
+                    partition by entity_code, account_code, partner_entity_code
+                    order by period_index
+                    rows between unbounded preceding and current row
+                )
         end as closing_at_transaction_rates_group
     from with_carryforward
 
@@ -232,9 +236,10 @@ with_cta as (
     select
         *,
         case
-            when translation_method = 'cta' then closing_before_cta_group - sum(closing_before_cta_group) over (
-                partition by entity_code, period_id
-            )
+            when translation_method = 'cta'
+                then closing_before_cta_group - sum(closing_before_cta_group) over (
+                        partition by entity_code, period_id
+                    )
             else closing_before_cta_group
         end as closing_group
     from translated
@@ -248,16 +253,16 @@ with_opening as (
         case
             when translation_method = 'average' and fiscal_period = 1 then 0
             else lag(closing_functional, 1, 0) over (
-                partition by entity_code, account_code, partner_entity_code
-                order by period_index
-            )
+                    partition by entity_code, account_code, partner_entity_code
+                    order by period_index
+                )
         end as opening_functional,
         case
             when translation_method = 'average' and fiscal_period = 1 then 0
             else lag(closing_group, 1, 0) over (
-                partition by entity_code, account_code, partner_entity_code
-                order by period_index
-            )
+                    partition by entity_code, account_code, partner_entity_code
+                    order by period_index
+                )
         end as opening_group
     from with_cta
 

@@ -85,8 +85,8 @@ final as (
         on parsed.plan_version_code = latest_approved.plan_version_code
     inner join fiscal_periods
         on parsed.calendar_year = fiscal_periods.calendar_year
-        and parsed.calendar_month = fiscal_periods.calendar_month
-        and latest_approved.fiscal_year = fiscal_periods.fiscal_year
+            and parsed.calendar_month = fiscal_periods.calendar_month
+            and latest_approved.fiscal_year = fiscal_periods.fiscal_year
 
 )
 

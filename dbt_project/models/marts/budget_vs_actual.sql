@@ -175,7 +175,7 @@ final as (
             case
                 when year_to_date.budget_functional <> 0
                     then 100.0 * (year_to_date.actual_functional - year_to_date.budget_functional)
-                    / abs(year_to_date.budget_functional)
+                        / abs(year_to_date.budget_functional)
             end as decimal(18, 2)
         ) as variance_budget_percent,
         cast(year_to_date.actual_functional - year_to_date.forecast_functional as decimal(18, 2))
@@ -184,7 +184,7 @@ final as (
             case
                 when year_to_date.forecast_functional <> 0
                     then 100.0 * (year_to_date.actual_functional - year_to_date.forecast_functional)
-                    / abs(year_to_date.forecast_functional)
+                        / abs(year_to_date.forecast_functional)
             end as decimal(18, 2)
         ) as variance_forecast_percent,
 
@@ -198,7 +198,7 @@ final as (
             case
                 when year_to_date.budget_ytd_functional <> 0
                     then 100.0 * (year_to_date.actual_ytd_functional - year_to_date.budget_ytd_functional)
-                    / abs(year_to_date.budget_ytd_functional)
+                        / abs(year_to_date.budget_ytd_functional)
             end as decimal(18, 2)
         ) as variance_budget_ytd_percent,
         cast(year_to_date.actual_ytd_functional - year_to_date.forecast_ytd_functional as decimal(18, 2))
@@ -211,8 +211,8 @@ final as (
         on year_to_date.entity_code = legal_entities.entity_code
     left join cost_center_history
         on year_to_date.cost_center_code = cost_center_history.cost_center_code
-        and year_to_date.period_end_date >= cost_center_history.valid_from_date
-        and year_to_date.period_end_date < cost_center_history.valid_to_date
+            and year_to_date.period_end_date >= cost_center_history.valid_from_date
+            and year_to_date.period_end_date < cost_center_history.valid_to_date
 
 )
 

@@ -56,7 +56,7 @@ final as (
         ---------- booleans
         used.currency_code = '{{ var("group_currency") }}' as is_group_currency,
         used.currency_code in (
-            select currency_functional from company_codes
+            select company_codes.currency_functional from company_codes
         ) as is_functional_currency
 
     from used

@@ -84,10 +84,10 @@ final as (
     from accepted
     left join fiscal_periods
         on accepted.posting_date >= fiscal_periods.period_start_date
-        and accepted.posting_date <= fiscal_periods.period_end_date
+            and accepted.posting_date <= fiscal_periods.period_end_date
     left join fx_rates
         on accepted.currency_functional = fx_rates.currency_code
-        and accepted.posting_date = fx_rates.rate_date
+            and accepted.posting_date = fx_rates.rate_date
 
 )
 

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('restatements') }}
 {{
     config(
         materialized='incremental',
@@ -33,11 +34,14 @@ journal_lines as (
 
 ),
 
+{%- if is_incremental() %}
+
 restatements as (
 
     select * from {{ ref('restatements') }}
 
 ),
+{%- endif %}
 
 latest_posted as (
 

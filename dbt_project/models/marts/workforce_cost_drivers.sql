@@ -33,7 +33,7 @@ by_cost_center as (
     from payroll_results
     inner join fiscal_periods
         on payroll_results.pay_period_end_date >= fiscal_periods.period_start_date
-        and payroll_results.pay_period_end_date <= fiscal_periods.period_end_date
+            and payroll_results.pay_period_end_date <= fiscal_periods.period_end_date
     group by
         payroll_results.entity_code,
         payroll_results.cost_center_code,
