@@ -1,0 +1,107 @@
+"""Master-data history and closed periods across runs, on a copy of the session's warehouse.
+
+One more `dbt build` after changing the raw data as the source systems would: a cost
+center changes owner in the ERP, and a document in a closed period is changed without a
+restatement being flagged. The snapshot keeps both owners (past periods report the old
+one) and the closed-period check fails, naming the changed period.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.paths import DBT_PROJECT_DIR, Paths
+
+CHANGED_AT = "2025-10-15 09:00:00+00"  # FY2026 P07
+
+
+@pytest.fixture(scope="module")
+def rerun(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    data = tmp_path_factory.mktemp("history")
+    shutil.copy(paths.warehouse, data / "warehouse.duckdb")
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        [(cost_center, old_owner)] = con.execute(
+            "select cost_center, person_responsible from raw_erp.cost_centers"
+            " where company_code = 'DE01' order by cost_center limit 1"
+        ).fetchall()
+        con.execute(
+            "update raw_erp.cost_centers set person_responsible = 'Z. New Owner',"
+            " last_change_date_time = ?::timestamptz where cost_center = ?",
+            [CHANGED_AT, cost_center],
+        )
+        [(document,)] = con.execute(
+            "select min(accounting_document) from raw_erp.journal_items"
+            " where company_code = 'FR01' and fiscal_year = 2025 and fiscal_period = 3"
+            " and accounting_document_type = 'KR'"
+        ).fetchall()
+        # doubled on every line: the document still balances, the period's balances move
+        con.execute(
+            "update raw_erp.journal_items set"
+            " amount_in_company_code_currency = 2 * amount_in_company_code_currency,"
+            " amount_in_transaction_currency = 2 * amount_in_transaction_currency"
+            " where company_code = 'FR01' and fiscal_year = 2025 and accounting_document = ?",
+            [document],
+        )
+    target = data / "target"
+    env = {**os.environ, "FINSYNC_DATA_DIR": str(data)}
+    build = subprocess.run(
+        [
+            "dbt", "--no-use-colors", "build",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target), "--log-path", str(data / "logs"),
+        ],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {
+        "returncode": build.returncode,
+        "failed": {
+            r["unique_id"].split(".")[2] for r in results if r["status"] in ("fail", "error")
+        },
+        "warehouse": data / "warehouse.duckdb",
+        "cost_center": cost_center,
+        "old_owner": old_owner,
+    }
+
+
+def read(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def test_changed_closed_period_fails_the_build_unless_a_restatement_is_flagged(rerun) -> None:
+    assert rerun["returncode"] != 0
+    assert rerun["failed"] == {"assert_closed_periods_are_unchanged_unless_restated"}
+    changed = read(
+        rerun["warehouse"],
+        "select distinct entity_code, period_id from marts.trial_balance_closed_periods as recorded"
+        " join marts.trial_balance as live using (entity_code, account_code, period_id)"
+        " where recorded.closing_functional <> live.closing_functional",
+    )
+    assert ("FR01", "2025-P03") in changed
+    assert {entity for entity, _ in changed} == {"FR01"}
+
+
+def test_cost_center_owner_history_reports_past_periods_as_they_were(rerun) -> None:
+    versions = read(
+        rerun["warehouse"],
+        "select person_responsible, valid_from_date, valid_to_date"
+        " from marts.dim_cost_center_history where cost_center_code = ? order by version_number",
+        [rerun["cost_center"]],
+    )
+    assert [owner for owner, *_ in versions] == [rerun["old_owner"], "Z. New Owner"]
+    assert str(versions[1][1]) == "2025-10-15"
+    owners = dict(
+        read(
+            rerun["warehouse"],
+            "select period_id, max(cost_center_owner) from marts.budget_vs_actual"
+            " where cost_center_code = ? and period_id in ('2026-P06', '2026-P07') group by all",
+            [rerun["cost_center"]],
+        )
+    )
+    assert owners == {"2026-P06": rerun["old_owner"], "2026-P07": "Z. New Owner"}
