@@ -1,0 +1,486 @@
+"""Pandera schemas (polars backend) for the raw feeds and the published finance products.
+
+A schema states what a table promises: types, ranges, allowed values, its key, and the
+finance rules that hold row by row (a journal line whose document does not sum to zero
+fails, with every other line of that document). Columns dlt adds (`_dlt_*`) are not
+part of the contract: a check reads only the columns its schema names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+
+from orchestration.partitions import FISCAL_YEAR_START_MONTH
+
+DEC = pl.Decimal(18, 2)
+TS = pl.Datetime(time_unit="us", time_zone="UTC")
+CURRENCY = pa.Check.str_matches(r"^[A-Z]{3}$", error="ISO 4217 currency code")
+COMPANY = pa.Check.str_matches(r"^[A-Z]{2}\d{2}$", error="company code like US01")
+GL_ACCOUNT = pa.Check.str_matches(r"^\d{6}$", error="six-digit GL account")
+
+
+def balances(amount: pl.Expr, *document: str, name: str = "journal_balances") -> pa.Check:
+    """Every line of a document whose amounts do not sum to zero fails."""
+    return pa.Check(
+        lambda data: data.lazyframe.select(amount.sum().over(list(document)) == 0),
+        name=name,
+        error=f"{name}: amounts do not sum to zero over {', '.join(document)}",
+    )
+
+
+def posted_in_its_period() -> pa.Check:
+    """The stated fiscal period is the posting date's: no posting outside a known period."""
+    month = pl.col("posting_date").dt.month()
+    fiscal_period = (month - FISCAL_YEAR_START_MONTH) % 12 + 1
+    fiscal_year = pl.col("posting_date").dt.year() + (month >= FISCAL_YEAR_START_MONTH).cast(
+        pl.Int32
+    )
+    return pa.Check(
+        lambda data: data.lazyframe.select(
+            (pl.col("fiscal_period") == fiscal_period) & (pl.col("fiscal_year") == fiscal_year)
+        ),
+        name="posted_in_known_period",
+        error="posted_in_known_period: fiscal year/period is not the posting date's",
+    )
+
+
+def col(dtype, *checks: pa.Check, nullable: bool = False, unique: bool = False) -> pa.Column:
+    return pa.Column(dtype, checks=list(checks), nullable=nullable, unique=unique)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A table's schema and how to read it: its key orders the failing-row sample."""
+
+    schema: str  # warehouse schema
+    table: str
+    frame: pa.DataFrameSchema
+    key: tuple[str, ...]
+    changed_at: str | None = None  # the source's last-change column
+    totals: tuple[str, str] | None = None  # (amount, currency): control totals per currency
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns)
+
+
+def contract(
+    schema: str,
+    table: str,
+    columns: dict,
+    key: list[str],
+    checks: list | None = None,
+    changed_at: str | None = None,
+    totals: tuple[str, str] | None = None,
+) -> Contract:
+    frame = pa.DataFrameSchema(
+        columns, checks=checks or [], unique=key, name=f"{schema}.{table}", coerce=False
+    )
+    return Contract(schema, table, frame, tuple(key), changed_at, totals)
+
+
+RAW = [
+    contract(
+        "raw_erp",
+        "journal_items",
+        {
+            "company_code": col(str, COMPANY),
+            "fiscal_year": col(pl.Int32, pa.Check.in_range(2000, 2100)),
+            "fiscal_period": col(pl.Int32, pa.Check.in_range(1, 12)),
+            "accounting_document": col(str, pa.Check.str_matches(r"^\d{10}$")),
+            "ledger_gl_line_item": col(pl.Int32, pa.Check.ge(1)),
+            "accounting_document_type": col(
+                str,
+                pa.Check.isin(["AB", "RV", "WL", "DZ", "KR", "KZ", "PR", "SA", "AF", "IC", "TX"]),
+            ),
+            "posting_date": col(pl.Date),
+            "gl_account": col(str, GL_ACCOUNT),
+            "transaction_currency": col(str, CURRENCY),
+            "amount_in_transaction_currency": col(DEC),
+            "company_code_currency": col(str, CURRENCY),
+            "amount_in_company_code_currency": col(DEC),
+            "debit_credit_code": col(str, pa.Check.isin(["S", "H"])),
+        },
+        key=["company_code", "fiscal_year", "accounting_document", "ledger_gl_line_item"],
+        changed_at="last_change_date_time",
+        totals=("amount_in_company_code_currency", "company_code_currency"),
+        checks=[
+            balances(
+                pl.col("amount_in_company_code_currency"),
+                "company_code",
+                "fiscal_year",
+                "accounting_document",
+            ),
+            posted_in_its_period(),
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    (pl.col("debit_credit_code") == "S")
+                    == (pl.col("amount_in_company_code_currency") >= 0)
+                ),
+                name="debit_credit_code_matches_sign",
+                error="S (debit) lines are positive, H (credit) lines negative",
+            ),
+        ],
+    ),
+    contract(
+        "raw_erp",
+        "gl_accounts",
+        {
+            "gl_account": col(str, GL_ACCOUNT),
+            "gl_account_type": col(str, pa.Check.isin(["X", "P"])),
+            "financial_statement_item": col(str),
+            "is_intercompany": col(pl.Boolean),
+        },
+        key=["gl_account"],
+    ),
+    contract(
+        "raw_erp",
+        "company_codes",
+        {
+            "company_code": col(str, COMPANY),
+            "country": col(str, pa.Check.str_matches(r"^[A-Z]{2}$")),
+            "currency": col(str, CURRENCY),
+            "accounting_system": col(str),
+        },
+        key=["company_code"],
+    ),
+    contract(
+        "raw_erp",
+        "cost_centers",
+        {"cost_center": col(str), "company_code": col(str, COMPANY), "hierarchy_node": col(str)},
+        key=["cost_center"],
+    ),
+    contract(
+        "raw_erp",
+        "cost_center_nodes",
+        {"node": col(str), "parent_node": col(str, nullable=True), "level": col(pl.Int32)},
+        key=["node"],
+        checks=[pa.Check(lambda data: data.lazyframe.select(pl.col("level").is_between(1, 5)))],
+    ),
+    contract(
+        "raw_erp",
+        "financial_statement_items",
+        {
+            "financial_statement_item": col(str),
+            "statement": col(str, pa.Check.isin(["BS", "PL"])),
+            "normal_balance": col(str, pa.Check.isin(["D", "C"])),
+            "sort_order": col(pl.Int32, pa.Check.ge(0)),
+        },
+        key=["financial_statement_item"],
+    ),
+    contract(
+        "raw_erp",
+        "fx_rates",
+        {
+            "exchange_rate_type": col(str, pa.Check.isin(["M"])),
+            "from_currency": col(str, CURRENCY),
+            "to_currency": col(str, CURRENCY),
+            "valid_from": col(pl.Date),
+            "exchange_rate": col(pl.Decimal(18, 8), pa.Check.gt(0)),
+        },
+        key=["exchange_rate_type", "from_currency", "to_currency", "valid_from"],
+        changed_at="valid_from",
+    ),
+    contract(
+        "raw_erp",
+        "products",
+        {"product": col(str), "product_name": col(str), "product_family": col(str)},
+        key=["product"],
+    ),
+    contract(
+        "raw_erp",
+        "projects",
+        {"project": col(str), "company_code": col(str, COMPANY), "start_date": col(pl.Date)},
+        key=["project"],
+    ),
+    contract(
+        "raw_regional_erp",
+        "journal_lines",
+        {
+            "empresa": col(str),
+            "numero_lancamento": col(str, pa.Check.str_matches(r"^LC\d{12}$")),
+            "linha": col(pl.Int32, pa.Check.ge(1)),
+            "tipo": col(
+                str,
+                pa.Check.isin(
+                    ["SI", "NFS", "CMV", "REC", "NFE", "PAG", "FOL", "PRV", "DEP", "ICO", "IRP"]
+                ),
+            ),
+            "data_lancamento": col(pl.Date),
+            "conta": col(str, pa.Check.str_matches(r"^\d\.\d\.\d{2}\.\d{3}$")),
+            "moeda": col(str, CURRENCY),
+            "debito_brl": col(DEC, pa.Check.ge(0)),
+            "credito_brl": col(DEC, pa.Check.ge(0)),
+            "_file_name": col(str),
+        },
+        key=["numero_lancamento", "linha"],
+        changed_at="data_lancamento",
+        totals=("debito_brl - credito_brl", "moeda"),
+        checks=[
+            balances(pl.col("debito_brl") - pl.col("credito_brl"), "numero_lancamento"),
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    pl.col("data_lancamento").dt.strftime("%Y-%m")
+                    == pl.col("_file_name").str.extract(r"(\d{4}-\d{2})")
+                ),
+                name="posted_in_known_period",
+                error="posted_in_known_period: posting date is outside its drop's month",
+            ),
+        ],
+    ),
+    contract(
+        "raw_regional_erp",
+        "accounts",
+        {"conta": col(str), "natureza": col(str, pa.Check.isin(["D", "C"]))},
+        key=["conta"],
+    ),
+    contract(
+        "raw_regional_erp",
+        "cost_centers",
+        {"centro_custo": col(str, pa.Check.str_matches(r"^CC-[A-Z]{3}-\d{2}$"))},
+        key=["centro_custo"],
+    ),
+    contract(
+        "raw_payroll",
+        "workers",
+        {
+            "worker_id": col(str),
+            "company": col(str, COMPANY),
+            "cost_center": col(str),
+            "hire_date": col(pl.Date),
+            "termination_date": col(pl.Date, nullable=True),
+        },
+        key=["worker_id"],
+    ),
+    contract(
+        "raw_payroll",
+        "payroll_results",
+        {
+            "payroll_result_id": col(str),
+            "worker_id": col(str),
+            "company": col(str, COMPANY),
+            "pay_period_start": col(pl.Date),
+            "pay_period_end": col(pl.Date),
+            "currency": col(str, CURRENCY),
+            "gross_earnings": col(DEC, pa.Check.ge(0)),
+            "employer_taxes": col(DEC, pa.Check.ge(0)),
+            "benefits": col(DEC, pa.Check.ge(0)),
+        },
+        key=["payroll_result_id"],
+        changed_at="last_updated",
+        totals=("gross_earnings + employer_taxes + benefits", "currency"),
+        checks=[
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    pl.col("pay_period_end") >= pl.col("pay_period_start")
+                ),
+                name="pay_period_ordered",
+            )
+        ],
+    ),
+    contract(
+        "raw_crm",
+        "accounts",
+        {"id": col(str), "name": col(str), "legal_entity_c": col(str, COMPANY)},
+        key=["id"],
+    ),
+    contract(
+        "raw_crm",
+        "opportunities",
+        {
+            "id": col(str),
+            "account_id": col(str),
+            "legal_entity_c": col(str, COMPANY),
+            "amount": col(DEC, pa.Check.ge(0)),
+            "currency_iso_code": col(str, CURRENCY),
+            "stage_name": col(
+                str,
+                pa.Check.isin(
+                    [
+                        "Prospecting",
+                        "Qualification",
+                        "Needs Analysis",
+                        "Proposal/Price Quote",
+                        "Negotiation/Review",
+                        "Closed Won",
+                        "Closed Lost",
+                    ]
+                ),
+            ),
+            "probability": col(pl.Int32, pa.Check.in_range(0, 100)),
+            "close_date": col(pl.Date),
+            "is_won": col(pl.Boolean),
+        },
+        key=["id"],
+        changed_at="last_modified_date",
+        totals=("amount", "currency_iso_code"),
+        checks=[
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    pl.col("is_won") == (pl.col("stage_name") == "Closed Won")
+                ),
+                name="won_means_closed_won",
+            )
+        ],
+    ),
+    contract(
+        "raw_fpa",
+        "plan_versions",
+        {
+            "version": col(str),
+            "version_type": col(str, pa.Check.isin(["Budget", "Forecast"])),
+            "fiscal_year": col(pl.Int32, pa.Check.in_range(2000, 2100)),
+            "status": col(str, pa.Check.isin(["Draft", "Submitted", "Approved"])),
+        },
+        key=["version"],
+    ),
+    contract(
+        "raw_fpa",
+        "plan_lines",
+        {
+            "version": col(str),
+            "entity": col(str, COMPANY),
+            "account": col(str, GL_ACCOUNT),
+            "cost_center": col(str),
+            "month": col(str, pa.Check.str_matches(r"^[A-Z][a-z]{2} \d{2}$")),
+            "currency": col(str, CURRENCY),
+            "amount": col(DEC),
+        },
+        key=["version", "entity", "account", "cost_center", "month"],
+        totals=("amount", "currency"),
+    ),
+]
+
+PERIOD = pa.Check.str_matches(r"^\d{4}-P(0[1-9]|1[0-2])$", error="fiscal period id like 2025-P01")
+
+PRODUCTS = [
+    contract(
+        "marts",
+        "fct_gl_journal_lines",
+        {
+            "journal_line_key": col(str),
+            "document_key": col(str),
+            "entity_code": col(str),
+            "period_id": col(str, PERIOD),
+            "account_code": col(str),
+            "posting_date": col(pl.Date),
+            "currency_txn": col(str, CURRENCY),
+            "amount_txn": col(DEC),
+            "currency_functional": col(str, CURRENCY),
+            "amount_functional": col(DEC),
+            "currency_group": col(str, CURRENCY),
+            "amount_group": col(DEC),
+        },
+        key=["journal_line_key"],
+        changed_at="posting_date",
+        totals=("amount_functional", "currency_functional"),
+        checks=[
+            balances(pl.col("amount_functional"), "document_key", name="journal_balances"),
+            balances(
+                pl.col("amount_txn"),
+                "document_key",
+                "currency_txn",
+                name="journal_balances_per_transaction_currency",
+            ),
+        ],
+    ),
+    contract(
+        "marts",
+        "trial_balance",
+        {
+            "entity_code": col(str),
+            "account_code": col(str),
+            "period_id": col(str, PERIOD),
+            "currency_functional": col(str, CURRENCY),
+            "opening_functional": col(DEC),
+            "movement_functional": col(DEC),
+            "closing_functional": col(DEC),
+        },
+        key=["entity_code", "account_code", "period_id"],
+        totals=("movement_functional", "currency_functional"),
+        checks=[
+            balances(
+                pl.col("closing_functional"),
+                "entity_code",
+                "period_id",
+                name="trial_balance_sums_to_zero",
+            ),
+        ],
+    ),
+    contract(
+        "marts",
+        "income_statement",
+        {
+            "entity_code": col(str),
+            "period_id": col(str, PERIOD),
+            "statement_line_code": col(str),
+            "section": col(str),
+            "amount_period_functional": col(DEC),
+            "amount_ytd_functional": col(DEC),
+        },
+        key=["entity_code", "period_id", "statement_line_code"],
+    ),
+    contract(
+        "marts",
+        "balance_sheet",
+        {
+            "entity_code": col(str),
+            "period_id": col(str, PERIOD),
+            "statement_line_code": col(str),
+            "section": col(str, pa.Check.isin(["Assets", "Liabilities", "Equity", "Unmapped"])),
+            "balance_functional": col(DEC),
+        },
+        key=["entity_code", "period_id", "statement_line_code"],
+        checks=[
+            balances(
+                pl.col("balance_functional"),
+                "entity_code",
+                "period_id",
+                name="balance_sheet_balances",
+            )
+        ],
+    ),
+    contract(
+        "marts",
+        "dim_fiscal_period",
+        {
+            "period_id": col(str, PERIOD),
+            "fiscal_year": col(pl.Int32),
+            "fiscal_period": col(pl.Int32, pa.Check.in_range(1, 12)),
+            "period_start_date": col(pl.Date),
+            "period_end_date": col(pl.Date),
+        },
+        key=["period_id"],
+    ),
+    contract(
+        "marts",
+        "dim_account",
+        {
+            "account_code": col(str),
+            "statement": col(str, pa.Check.isin(["BS", "PL"])),
+            "section": col(str),
+        },
+        key=["account_code"],
+    ),
+    contract(
+        "marts",
+        "dim_legal_entity",
+        {"entity_code": col(str, COMPANY), "currency_functional": col(str, CURRENCY)},
+        key=["entity_code"],
+    ),
+    contract(
+        "marts",
+        "dim_cost_center",
+        {"cost_center_code": col(str), "entity_code": col(str, nullable=True)},
+        key=["cost_center_code"],
+    ),
+    contract(
+        "marts",
+        "dim_currency",
+        {"currency_code": col(str, CURRENCY), "minor_unit": col(pl.Int32, pa.Check.in_range(0, 4))},
+        key=["currency_code"],
+    ),
+]

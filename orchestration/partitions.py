@@ -1,0 +1,31 @@
+"""Fiscal periods as Dagster partitions.
+
+A partition key is the period's calendar month (`2024-04`), because Dagster's
+time windows are calendar months; finance reads the same month as a fiscal
+period id (`2025-P01`: fiscal years start in April and are named after the year
+they end in, as in dbt's `fiscal_year_start_month`). Files carry the fiscal id.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+FISCAL_YEAR_START_MONTH = 4
+FIRST_PERIOD = "2024-04"
+
+# end_offset=1: the open (current) period is a partition too, so the daily sync can
+# republish it while the month is still running.
+fiscal_periods = dg.MonthlyPartitionsDefinition(start_date=FIRST_PERIOD, fmt="%Y-%m", end_offset=1)
+
+
+def period_id(partition_key: str) -> str:
+    """`2024-04` -> `2025-P01`; `2025-03` -> `2025-P12`."""
+    year, month = (int(part) for part in partition_key.split("-"))
+    fiscal_period = (month - FISCAL_YEAR_START_MONTH) % 12 + 1
+    fiscal_year = year + 1 if month >= FISCAL_YEAR_START_MONTH > 1 else year
+    return f"{fiscal_year}-P{fiscal_period:02d}"
+
+
+def partition_key(calendar_year: int, calendar_month: int) -> str:
+    """The partition of a fiscal period, from its calendar month (dim_fiscal_period's columns)."""
+    return f"{calendar_year:04d}-{calendar_month:02d}"

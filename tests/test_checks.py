@@ -1,0 +1,173 @@
+"""Pandera contracts as asset checks: they pass on the demo enterprise, report failing rows
+with a sample and quarantine them under the check's name, and blocking ones stop exports."""
+
+from dataclasses import dataclass
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.checks.schemas import PRODUCTS, RAW
+from orchestration.checks.suites import QUARANTINE, contract_check
+from orchestration.paths import Paths
+from orchestration.resources import Warehouse
+from tests.conftest import query
+from tests.copies import copy_data_dir
+
+JOURNALS = next(c for c in RAW if (c.schema, c.table) == ("raw_erp", "journal_items"))
+TRIAL_BALANCE = dg.AssetKey(["marts", "trial_balance"])
+
+
+@pytest.fixture(scope="module")
+def defs(paths: Paths) -> dg.Definitions:
+    from orchestration.definitions import build
+
+    return build(paths)
+
+
+def test_every_raw_feed_and_published_mart_has_a_contract_check(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    raw_tables = {key for key in graph.get_all_asset_keys() if key.path[0].startswith("raw_")}
+    checks = {
+        spec.key: spec
+        for checks_def in defs.asset_checks or []
+        for spec in checks_def.check_specs
+        if spec.name == "contract"
+    }
+    raw_checked = {key.asset_key for key in checks if key.asset_key.path[0].startswith("raw_")}
+    products = {key.asset_key for key, spec in checks.items() if spec.blocking}
+    assert raw_checked == raw_tables  # all 18 raw feeds
+    assert {
+        dg.AssetKey(["marts", mart])
+        for mart in ("fct_gl_journal_lines", "trial_balance", "income_statement", "balance_sheet")
+    } <= products
+    assert len(checks) == len(RAW) + len(PRODUCTS)
+
+
+def test_contracts_pass_on_the_demo_enterprise(main_run: dg.ExecuteInProcessResult) -> None:
+    contracts = [
+        c for c in main_run.get_asset_check_evaluations() if c.asset_check_key.name == "contract"
+    ]
+    failed = [c.asset_check_key.to_user_string() for c in contracts if not c.passed]
+    journals = next(
+        c for c in contracts if c.asset_key == dg.AssetKey(["raw_erp", "journal_items"])
+    )
+    assert len(contracts) == len(RAW) + len(PRODUCTS)
+    assert failed == []
+    assert journals.metadata["dagster/row_count"].value > 20_000
+    assert set(journals.metadata["control_totals"].value) == {"USD", "EUR", "GBP", "JPY"}
+    assert journals.metadata["last_source_change"].value > 0
+
+
+@dataclass(frozen=True)
+class Broken:
+    paths: Paths
+    unbalanced_lines: int
+
+
+@pytest.fixture
+def broken(paths: Paths, main_run, tmp_path) -> Broken:
+    """A copy of the warehouse with an unbalanced journal and a posting outside its period."""
+    copy = copy_data_dir(paths, tmp_path / "data")
+    with duckdb.connect(str(copy.warehouse)) as con:
+        [(document, year)] = con.execute(
+            "select accounting_document, fiscal_year from raw_erp.journal_items"
+            " where company_code = 'DE01' and accounting_document_type = 'KR'"
+            " order by all limit 1"
+        ).fetchall()
+        one_document = "company_code = 'DE01' and accounting_document = ? and fiscal_year = ?"
+        con.execute(
+            "update raw_erp.journal_items"
+            " set amount_in_company_code_currency = amount_in_company_code_currency + 10"
+            f" where {one_document} and ledger_gl_line_item = 1",
+            [document, year],
+        )
+        con.execute(
+            "update raw_erp.journal_items set fiscal_period = (fiscal_period % 12) + 1"
+            " where (company_code, fiscal_year, accounting_document, ledger_gl_line_item) ="
+            " (select (company_code, fiscal_year, accounting_document, ledger_gl_line_item)"
+            "  from raw_erp.journal_items where company_code = 'US02' order by all limit 1)"
+        )
+        con.execute(
+            "update marts.trial_balance set closing_functional = closing_functional + 1"
+            " where (entity_code, account_code, period_id) in"
+            " (select entity_code, account_code, period_id from marts.trial_balance"
+            "  where period_id = '2025-P03' order by all limit 1)"
+        )
+        [(unbalanced_lines,)] = con.execute(
+            f"select count(*) from raw_erp.journal_items where {one_document}", [document, year]
+        ).fetchall()
+    return Broken(copy, unbalanced_lines)
+
+
+def test_failing_contract_reports_rows_and_a_sample_and_quarantines_them(broken: Broken) -> None:
+    check = contract_check(JOURNALS, blocking=False)
+    result = check(warehouse=Warehouse(path=str(broken.paths.warehouse)))
+    by_rule = result.metadata["failures_by_rule"].value
+    sample = result.metadata["failing_sample"].value
+    quarantined = query(
+        broken.paths,
+        f"select check_name, asset_key, reasons from {QUARANTINE} order by reasons",
+    )
+    expected_rows = broken.unbalanced_lines + 1  # the whole document, and the misdated line
+    assert not result.passed
+    assert result.metadata["failed_rows"].value == expected_rows
+    assert sum(by_rule.values()) == expected_rows
+    assert by_rule == {
+        "journal_balances: amounts do not sum to zero over company_code, fiscal_year,"
+        " accounting_document": broken.unbalanced_lines,
+        "posted_in_known_period: fiscal year/period is not the posting date's": 1,
+    }
+    assert len(sample) == 5 and {"reasons", "accounting_document"} <= set(sample[0])
+    assert len(quarantined) == expected_rows
+    assert {(name, key) for name, key, _ in quarantined} == {
+        ("raw_erp/journal_items:contract", "raw_erp/journal_items")
+    }
+
+
+def test_quarantine_holds_the_latest_run_of_a_check_only(broken: Broken) -> None:
+    """Re-running a check replaces its quarantined rows; a fixed table empties them."""
+    check = contract_check(JOURNALS, blocking=False)
+    warehouse = Warehouse(path=str(broken.paths.warehouse))
+    check(warehouse=warehouse)
+    check(warehouse=warehouse)
+    [(after_rerun,)] = query(broken.paths, f"select count(*) from {QUARANTINE}")
+    with duckdb.connect(str(broken.paths.warehouse)) as con:
+        con.execute("delete from raw_erp.journal_items where company_code in ('DE01', 'US02')")
+    fixed = check(warehouse=warehouse)
+    [(after_fix,)] = query(broken.paths, f"select count(*) from {QUARANTINE}")
+    assert after_rerun == broken.unbalanced_lines + 1
+    assert fixed.passed
+    assert after_fix == 0
+
+
+def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) -> None:
+    """The trial balance no longer sums to zero: its reporting files must not be republished."""
+    from orchestration.definitions import build
+
+    export = dg.AssetKey(["exports", "reporting_trial_balance"])
+    published = broken.paths.exports / "reporting" / "trial_balance" / "2025-P03.parquet"
+    before = published.stat().st_mtime_ns
+    job = dg.define_asset_job(
+        "publish_after_checks",
+        selection=dg.AssetSelection.checks_for_assets(TRIAL_BALANCE)
+        | dg.AssetSelection.assets(export),
+    )
+    defs = build(broken.paths)
+    defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("publish_after_checks").execute_in_process(
+            instance=instance, partition_key="2024-06", raise_on_error=False
+        )
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = "\n".join(str(e.event_specific_data.error) for e in failures)
+    contract = next(
+        c for c in result.get_asset_check_evaluations() if c.asset_check_key.name == "contract"
+    )
+    assert not result.success
+    assert "blocking asset check failed" in message
+    assert "marts/trial_balance: contract" in message or "contract" in message
+    assert contract.metadata["failed_rows"].value > 0
+    assert "trial_balance_sums_to_zero" in str(contract.metadata["failures_by_rule"].value)
+    assert result.get_asset_materialization_events() == []
+    assert published.stat().st_mtime_ns == before
