@@ -1,31 +1,46 @@
-"""finsync's Dagster definitions: one graph from source systems to export files."""
+"""finsync's Dagster definitions: one graph from source systems to export files.
+
+Per-area modules hold the definitions; this file merges them and maps what applies to
+all: every asset's owner and freshness promise (`automation.govern`).
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.alerts import (
+    alert_on_failed_checks,
+    alert_on_run_failure,
+    freshness_alert_sensor,
+)
+from orchestration.automation import govern, promise, schedules
+from orchestration.checks.suites import checks
 from orchestration.exports.fpa import fpa_actuals, fpa_actuals_ties_to_mart
 from orchestration.exports.reporting import reporting_marts
 from orchestration.ingest import raw_assets, source_specs
-from orchestration.jobs import main_job
+from orchestration.jobs import jobs
 from orchestration.paths import Paths
 from orchestration.resources import resources
 from orchestration.transform import dbt_models
 
 
 def build(paths: Paths) -> dg.Definitions:
+    assets = dg.map_asset_specs(
+        govern, [*source_specs(), *raw_assets(paths), dbt_models, fpa_actuals, *reporting_marts]
+    )
+    promised = [key for asset in assets for key in _keys(asset) if promise(key)]
     return dg.Definitions(
-        assets=[
-            *source_specs(),
-            *raw_assets(paths),
-            dbt_models,
-            fpa_actuals,
-            *reporting_marts,
-        ],
-        asset_checks=[fpa_actuals_ties_to_mart],
-        jobs=[main_job],
+        assets=assets,
+        asset_checks=[*checks, fpa_actuals_ties_to_mart],
+        jobs=jobs,
+        schedules=schedules,
+        sensors=[alert_on_run_failure, alert_on_failed_checks, freshness_alert_sensor(promised)],
         resources=resources(paths),
     )
+
+
+def _keys(asset: dg.AssetsDefinition | dg.AssetSpec) -> list[dg.AssetKey]:
+    return [asset.key] if isinstance(asset, dg.AssetSpec) else list(asset.keys)
 
 
 defs = build(Paths.from_env())

@@ -12,7 +12,6 @@ from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 
 from orchestration.paths import Paths
-from orchestration.transform import DBT_PROJECT
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -45,6 +44,10 @@ class Exports(dg.ConfigurableResource):
 
 
 def resources(paths: Paths) -> dict[str, dg.ConfigurableResource]:
+    # here, not at the top: transform's translator imports automation, whose jobs import the
+    # export assets, which import this module's resources
+    from orchestration.transform import DBT_PROJECT
+
     return {
         "dbt": DbtCliResource(project_dir=DBT_PROJECT),
         "dlt": DagsterDltResource(),

@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.automation import follows_inputs
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.paths import DBT_PROJECT_DIR
 
@@ -14,7 +15,9 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
 
 class WarehouseTranslator(DagsterDbtTranslator):
     """Asset keys follow the warehouse: sources are the dlt tables (`raw_erp/journal_items`),
-    models and seeds are `<schema>/<name>` and grouped by layer."""
+    models and seeds are `<schema>/<name>` and grouped by layer. Models follow their
+    inputs (declarative automation); freshness and owners are mapped over every spec in
+    `definitions.py`, because dagster-dbt ignores freshness set in dbt's `meta`."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
@@ -23,8 +26,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec.replace_attributes(key=dg.AssetKey([props["schema"], props["name"]]))
+        key = dg.AssetKey([props["schema"], props["name"]])
         return spec.replace_attributes(
-            key=dg.AssetKey([props["schema"], props["name"]]), group_name=props["schema"]
+            key=key, group_name=props["schema"], automation_condition=follows_inputs(key)
         )
 
 

@@ -126,14 +126,14 @@ def test_current_year_earnings_reset_at_the_fiscal_year_start(paths: Paths, main
 
 
 def test_fpa_export_ties_to_the_gl_per_currency(paths: Paths, main_run) -> None:
-    actuals = paths.exports / "fpa" / "actuals.csv"
-    header = actuals.read_text().splitlines()[0]
+    files = sorted((paths.exports / "fpa" / "actuals").glob("*.csv"))
+    header = files[0].read_text().splitlines()[0]
     exported = dict(
         query(
             paths,
             'select "Currency", sum("Amount")'
             " from read_csv(?, types={'Amount': 'decimal(18,2)'}) group by all",
-            [str(actuals)],
+            [[str(f) for f in files]],
         )
     )
     gl = dict(
@@ -146,6 +146,7 @@ def test_fpa_export_ties_to_the_gl_per_currency(paths: Paths, main_run) -> None:
             """,
         )
     )
+    assert len(files) == PERIODS  # one file per fiscal period
     assert header == "Entity,Account,Cost_Center,Month,Currency,Amount,Amount_Group"
     assert exported == gl
     assert set(gl) == {"USD", "EUR", "GBP", "JPY", "BRL"}
@@ -153,7 +154,8 @@ def test_fpa_export_ties_to_the_gl_per_currency(paths: Paths, main_run) -> None:
 
 @pytest.mark.parametrize("mart", PUBLISHED_MARTS)
 def test_reporting_export_has_every_mart_row(paths: Paths, main_run, mart: str) -> None:
-    parquet = paths.exports / "reporting" / f"{mart}.parquet"
-    [(exported,)] = query(paths, "select count(*) from read_parquet(?)", [str(parquet)])
+    single = paths.exports / "reporting" / f"{mart}.parquet"  # a dimension, or one per period:
+    files = [single] if single.exists() else sorted((single.parent / mart).glob("*.parquet"))
+    [(exported,)] = query(paths, "select count(*) from read_parquet(?)", [[str(f) for f in files]])
     [(in_mart,)] = query(paths, f"select count(*) from marts.{mart}")
     assert exported == in_mart > 0
