@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ import pytest
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 
 CHANGED_AT = "2025-10-15 09:00:00+00"  # FY2026 P07
+DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PATH or not
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def rerun(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> d
     env = {**os.environ, "FINSYNC_DATA_DIR": str(data)}
     build = subprocess.run(
         [
-            "dbt", "--no-use-colors", "build",
+            DBT, "--no-use-colors", "build",
             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(target), "--log-path", str(data / "logs"),
         ],
