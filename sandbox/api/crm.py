@@ -1,0 +1,133 @@
+"""CRM (Salesforce-like) REST API: SOQL over `query` (and `queryAll`, which also shows
+deleted records with `IsDeleted`), answered in `records` with `done` and a
+`nextRecordsUrl` to follow."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sandbox import schemas
+from sandbox.api.erp import at
+from sandbox.api.paging import soql_condition, where, window
+from sandbox.api.payroll import read_jsonl
+from sandbox.api.service import Reply, Request, Service
+from sandbox.api.tables import Table, records
+from sandbox.crm import OPEN_STAGES
+
+ROOT = "/services/data/v60.0"
+_SOQL = re.compile(
+    r"^\s*select\s+(?P<fields>.+?)\s+from\s+(?P<object>\w+)"
+    r"(?:\s+where\s+(?P<where>.+?))?(?:\s+order\s+by\s+(?P<order>.+?))?\s*$",
+    re.IGNORECASE,
+)
+
+
+class CrmApi(Service):
+    name = "crm"
+    page_size = 2000
+
+    def __init__(self, extracts: Path, **options) -> None:
+        super().__init__(**options)
+        root = extracts / "crm"
+        self.tables = {
+            "Account": Table(
+                read_jsonl(root / "accounts.jsonl", schemas.CRM_ACCOUNTS),
+                ["Id"],
+                "LastModifiedDate",
+            ),
+            "Opportunity": Table(
+                pq.read_table(root / "opportunities.parquet"), ["Id"], "LastModifiedDate"
+            ),
+        }
+        self._cursors: dict[str, tuple[str, pa.Table]] = {}
+        self._cursor_lock = threading.Lock()
+        self.routes[f"{ROOT}/query"] = self._query(with_deleted=False)
+        self.routes[f"{ROOT}/queryAll"] = self._query(with_deleted=True)
+
+    def _query(self, with_deleted: bool):
+        def route(request: Request) -> Reply:
+            tail = request.path.rsplit("/", 1)[-1]
+            if tail not in ("query", "queryAll"):  # a nextRecordsUrl: <cursor>-<offset>
+                cursor, _, offset = tail.rpartition("-")
+                with self._cursor_lock:
+                    if cursor not in self._cursors:
+                        return Reply([{"errorCode": "INVALID_QUERY_LOCATOR"}], 400)
+                    sobject, data = self._cursors[cursor]
+                return self._page(request, sobject, data, cursor, int(offset))
+            sobject, data = self._run(request.query.get("q", ""), with_deleted)
+            cursor = secrets.token_hex(8)
+            with self._cursor_lock:
+                self._cursors[cursor] = (sobject, data)
+            return self._page(request, sobject, data, cursor, 0)
+
+        return route
+
+    def _run(self, soql: str, with_deleted: bool) -> tuple[str, pa.Table]:
+        match = _SOQL.match(soql)
+        if not match or match["object"] not in self.tables:
+            raise ValueError(f"MALFORMED_QUERY: {soql!r}")
+        data = self.tables[match["object"]].changed_since(None, with_deleted=with_deleted)
+        if match["where"]:
+            terms = re.split(r"\s+and\s+", match["where"], flags=re.IGNORECASE)
+            data = where(data, [soql_condition(t) for t in terms])
+        fields = match["fields"].strip()
+        if fields.upper() != "FIELDS(ALL)":
+            names = [f.strip() for f in fields.split(",")]
+            unknown = set(names) - set(data.column_names)
+            if unknown:
+                raise ValueError(f"INVALID_FIELD: {sorted(unknown)}")
+            data = data.select(names)
+        return match["object"], data
+
+    def _page(
+        self, request: Request, sobject: str, data: pa.Table, cursor: str, offset: int
+    ) -> Reply:
+        page = records(window(data, offset, self.page_size, request))
+        for record in page:
+            record["attributes"] = {
+                "type": sobject,
+                "url": f"{ROOT}/sobjects/{sobject}/{record.get('Id')}",
+            }
+        done = offset + self.page_size >= len(data)
+        body = {"totalSize": len(data), "done": done, "records": page}
+        if not done:
+            kind = "queryAll" if "queryAll" in request.path else "query"
+            body["nextRecordsUrl"] = f"{ROOT}/{kind}/{cursor}-{offset + self.page_size}"
+        else:
+            with self._cursor_lock:
+                self._cursors.pop(cursor, None)
+        return Reply(body)
+
+    def advance(self, day: int) -> dict[str, int]:
+        """One open opportunity moves a stage; another, opened by mistake, is deleted."""
+        table = self.tables["Opportunity"]
+        stages = [s[0] for s in OPEN_STAGES]
+        open_ = table.data.filter(pc.is_in(table.data["StageName"], pa.array(stages[:-1])))
+        moving, deleted = open_.sort_by("Id").slice(0, 1), open_.sort_by("Id").slice(1, 1)
+        stage, probability, category, _ = OPEN_STAGES[
+            stages.index(moving["StageName"][0].as_py()) + 1
+        ]
+        for name, value, kind in (
+            ("StageName", stage, pa.string()),
+            ("Probability", probability, pa.int32()),
+            ("ForecastCategoryName", category, pa.string()),
+            ("LastModifiedDate", at(day, 11), schemas.TS),
+        ):
+            moving = moving.set_column(
+                moving.schema.get_field_index(name), name, pa.array([value], kind)
+            )
+        deleted = deleted.set_column(
+            deleted.schema.get_field_index("LastModifiedDate"),
+            "LastModifiedDate",
+            pa.array([at(day, 11, 5)], schemas.TS),
+        )
+        table.upsert(moving)
+        table.delete(deleted)
+        return {"Opportunity": 2}

@@ -1,0 +1,83 @@
+"""Payroll (Workday-like) API: workers and payroll results, offset/limit paging with
+`total`, and `updatedFrom` to select on last-update time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from sandbox import schemas
+from sandbox.api.erp import at
+from sandbox.api.paging import int_param, parse_timestamp, window
+from sandbox.api.service import Reply, Request, Service
+from sandbox.api.tables import Table, records
+
+ROOT = "/ccx/api/payroll/v1/finsync"
+
+
+def read_jsonl(path: Path, schema: pa.Schema) -> pa.Table:
+    as_text = pa.schema(
+        [
+            (
+                f.name,
+                pa.string()
+                if pa.types.is_decimal(f.type) or pa.types.is_temporal(f.type)
+                else f.type,
+            )
+            for f in schema
+        ]
+    )
+    table = pa_json.read_json(path, parse_options=pa_json.ParseOptions(explicit_schema=as_text))
+    return table.select(schema.names).cast(schema)
+
+
+class PayrollApi(Service):
+    name = "payroll"
+    page_size = 500
+
+    def __init__(self, extracts: Path, **options) -> None:
+        super().__init__(**options)
+        root = extracts / "payroll"
+        self.tables = {
+            "workers": Table(
+                read_jsonl(root / "workers.jsonl", schemas.WORKERS), ["Worker_ID"], "Last_Updated"
+            ),
+            "payrollResults": Table(
+                pq.read_table(root / "payroll_results.parquet"),
+                ["Payroll_Result_ID"],
+                "Last_Updated",
+            ),
+        }
+        for name in self.tables:
+            self.routes[f"{ROOT}/{name}"] = self._collection(name)
+
+    def _collection(self, name: str):
+        def route(request: Request) -> Reply:
+            since = request.query.get("updatedFrom")
+            data = self.tables[name].changed_since(parse_timestamp(since) if since else None)
+            offset = int_param(request, "offset", 0)
+            limit = int_param(request, "limit", self.page_size, maximum=self.page_size)
+            return Reply(
+                {"total": len(data), "data": records(window(data, offset, limit, request))}
+            )
+
+        return route
+
+    def advance(self, day: int) -> dict[str, int]:
+        """A worker is promoted: a new job profile, nothing that moves payroll cost."""
+        workers = self.tables["workers"]
+        first = workers.data.sort_by("Worker_ID").slice(0, 1)
+        first = first.set_column(
+            first.schema.get_field_index("Job_Profile"),
+            "Job_Profile",
+            pa.array([f"Senior {first['Job_Profile'][0]}"]),
+        ).set_column(
+            first.schema.get_field_index("Last_Updated"),
+            "Last_Updated",
+            pa.array([at(day, 12)], schemas.TS),
+        )
+        workers.upsert(first)
+        return {"workers": 1}
