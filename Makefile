@@ -29,6 +29,12 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/instance/dagster.yaml
 
 setup: .venv/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
+# The UI test drives a real headless browser: Debian's Chromium (Playwright's own
+# browser download needs the internet; the package registry does not).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update && apt-get install -y chromium
+
 run: setup
 	$(UV) run python -m orchestration.run --scale $(SCALE)
 
@@ -40,5 +46,5 @@ lint: setup
 	$(UV) run ruff format --check .
 	cd dbt_project && FINSYNC_DATA_DIR=$$(mktemp -d) $(UV) run sqlfluff lint . --processes 1 --nocolor
 
-test: setup lint
+test: setup $(CHROMIUM) lint
 	$(UV) run pytest
