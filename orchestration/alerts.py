@@ -138,7 +138,7 @@ def freshness_breaches(
     records = instance.get_freshness_state_records(list(keys))
     alerts, alerted = [], {}
     for key, record in records.items():
-        if record.freshness_state != dg.FreshnessState.FAIL:
+        if record.freshness_state.value != "FAIL":  # the enum is not exported by dagster
             continue
         name, since = key.to_user_string(), record.updated_at.timestamp()
         alerted[name] = since
