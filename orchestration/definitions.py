@@ -14,7 +14,7 @@ from orchestration.alerts import (
     freshness_alert_sensor,
 )
 from orchestration.automation import govern, promise, schedules
-from orchestration.checks.suites import checks
+from orchestration.checks.suites import checks_for
 from orchestration.exports.fpa import fpa_actuals, fpa_actuals_ties_to_mart
 from orchestration.exports.reporting import reporting_marts
 from orchestration.ingest import raw_assets, source_specs
@@ -28,10 +28,11 @@ def build(paths: Paths) -> dg.Definitions:
     assets = dg.map_asset_specs(
         govern, [*source_specs(), *raw_assets(paths), dbt_models, fpa_actuals, *reporting_marts]
     )
-    promised = [key for asset in assets for key in _keys(asset) if promise(key)]
+    keys = {key for asset in assets for key in _keys(asset)}
+    promised = [key for key in keys if promise(key)]
     return dg.Definitions(
         assets=assets,
-        asset_checks=[*checks, fpa_actuals_ties_to_mart],
+        asset_checks=[*checks_for(keys), fpa_actuals_ties_to_mart],
         jobs=jobs,
         schedules=schedules,
         sensors=[alert_on_run_failure, alert_on_failed_checks, freshness_alert_sensor(promised)],

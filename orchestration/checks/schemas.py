@@ -20,6 +20,7 @@ TS = pl.Datetime(time_unit="us", time_zone="UTC")
 CURRENCY = pa.Check.str_matches(r"^[A-Z]{3}$", error="ISO 4217 currency code")
 COMPANY = pa.Check.str_matches(r"^[A-Z]{2}\d{2}$", error="company code like US01")
 GL_ACCOUNT = pa.Check.str_matches(r"^\d{6}$", error="six-digit GL account")
+MILESTONES = ["SubledgersClosed", "AccrualsPosted", "IntercompanyMatched", "PeriodLocked"]
 
 
 def balances(amount: pl.Expr, *document: str, name: str = "journal_balances") -> pa.Check:
@@ -195,6 +196,36 @@ RAW = [
         "projects",
         {"project": col(str), "company_code": col(str, COMPANY), "start_date": col(pl.Date)},
         key=["project"],
+    ),
+    # The close calendar and its milestone events (the ERP's API): what the close status
+    # product and the milestone sensor read. Journal changes from the API merge into
+    # raw_erp.journal_items, whose contract checks them with the bulk history.
+    contract(
+        "raw_erp",
+        "close_calendar",
+        {
+            "company_code": col(str, COMPANY),
+            "fiscal_year": col(pl.Int32, pa.Check.in_range(2000, 2100)),
+            "fiscal_period": col(pl.Int32, pa.Check.in_range(1, 12)),
+            "milestone": col(str, pa.Check.isin(MILESTONES)),
+            "working_day": col(pl.Int32, pa.Check.in_range(1, 23)),
+            "planned_date": col(pl.Date),
+        },
+        key=["company_code", "fiscal_year", "fiscal_period", "milestone"],
+        changed_at="last_change_date_time",
+    ),
+    contract(
+        "raw_erp",
+        "close_milestone_events",
+        {
+            "event_id": col(str),
+            "company_code": col(str, COMPANY),
+            "fiscal_year": col(pl.Int32, pa.Check.in_range(2000, 2100)),
+            "fiscal_period": col(pl.Int32, pa.Check.in_range(1, 12)),
+            "milestone": col(str, pa.Check.isin(MILESTONES)),
+        },
+        key=["event_id"],
+        changed_at="last_change_date_time",
     ),
     contract(
         "raw_regional_erp",

@@ -221,3 +221,10 @@ def trial_balance_ties_to_gl(warehouse: Warehouse) -> dg.AssetCheckResult:
 
 
 checks = [*raw_checks, *product_checks, trial_balance_ties_to_gl]
+
+
+def checks_for(assets: set[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+    """The checks whose table this deployment has: a contract may be written before its
+    feed is (the close calendar comes with the ERP's API), and a check must target an
+    asset that exists."""
+    return [c for c in checks if all(key.asset_key in assets for key in c.check_keys)]
