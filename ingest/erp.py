@@ -1,43 +1,144 @@
-"""Group ERP (S/4HANA-like): master data and the bulk journal history as Parquet."""
+"""Group ERP (S/4HANA-like): the journal history as bulk Parquet extracts, its daily
+changes and all master data through the OData API.
+
+Bulk files and API changes are resources of this one source because both feed
+`raw_erp.journal_items`: one pipeline owns the table and its stored schema. The API
+cursor starts at the bulk history's high-water mark, so history never travels twice.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
+from ingest.api import ClientCredentials, RequestLog, page_holds
 from ingest.extracts import read_parquet
 from ingest.resources import files_resource
+from ingest.rest import api_resource
 from sandbox import schemas
 
-MASTER_TABLES = {
-    "company_codes": (schemas.COMPANY_CODES, ["company_code"]),
-    "financial_statement_items": (schemas.FINANCIAL_STATEMENT_ITEMS, ["financial_statement_item"]),
-    "gl_accounts": (schemas.GL_ACCOUNTS, ["gl_account"]),
-    "cost_center_nodes": (schemas.COST_CENTER_NODES, ["node"]),
-    "cost_centers": (schemas.COST_CENTERS, ["cost_center"]),
-    "products": (schemas.PRODUCTS, ["product"]),
-    "projects": (schemas.PROJECTS, ["project"]),
+ROOT = "sap/opu/odata4/sap/api_finance/srvd_a2x/0001"
+CHANGED = ("LastChangeDateTime", schemas.TS)
+
+
+def _stamped(schema: pa.Schema) -> pa.Schema:
+    """The API stamps every record with its last change, even where the file has none."""
+    return schema if "LastChangeDateTime" in schema.names else schema.append(pa.field(*CHANGED))
+
+
+# resource -> (entity set, contract, key in the vendor's names)
+API_TABLES = {
+    "company_codes": ("CompanyCodes", schemas.COMPANY_CODES, ["CompanyCode"]),
+    "financial_statement_items": (
+        "FinancialStatementItems",
+        schemas.FINANCIAL_STATEMENT_ITEMS,
+        ["FinancialStatementItem"],
+    ),
+    "gl_accounts": ("GLAccounts", schemas.GL_ACCOUNTS, ["GLAccount"]),
+    "cost_center_nodes": ("CostCenterNodes", schemas.COST_CENTER_NODES, ["Node"]),
+    "cost_centers": ("CostCenters", schemas.COST_CENTERS, ["CostCenter"]),
+    "products": ("Products", schemas.PRODUCTS, ["Product"]),
+    "projects": ("Projects", schemas.PROJECTS, ["Project"]),
     "fx_rates": (
+        "ExchangeRates",
         schemas.FX_RATES,
-        ["exchange_rate_type", "from_currency", "to_currency", "valid_from"],
+        ["ExchangeRateType", "FromCurrency", "ToCurrency", "ValidFrom"],
+    ),
+    "close_calendar": (
+        "CloseCalendar",
+        pa.schema(
+            [
+                ("CompanyCode", pa.string()),
+                ("FiscalYear", pa.int32()),
+                ("FiscalPeriod", pa.int32()),
+                ("Milestone", pa.string()),
+                ("WorkingDay", pa.int32()),
+                ("PlannedDate", pa.date32()),
+            ]
+        ),
+        ["CompanyCode", "FiscalYear", "FiscalPeriod", "Milestone"],
+    ),
+    "close_milestone_events": (
+        "CloseMilestoneEvents",
+        pa.schema(
+            [
+                ("EventID", pa.string()),
+                ("CompanyCode", pa.string()),
+                ("FiscalYear", pa.int32()),
+                ("FiscalPeriod", pa.int32()),
+                ("Milestone", pa.string()),
+            ]
+        ),
+        ["EventID"],
     ),
 }
+JOURNAL_CHANGES = "journal_item_changes"
+JOURNAL_KEY = ["CompanyCode", "FiscalYear", "AccountingDocument", "LedgerGLLineItem"]
+JOURNAL_API_SCHEMA = schemas.JOURNAL_ITEMS.append(pa.field("IsReversed", pa.bool_()))
 
-JOURNAL_KEY = ["company_code", "fiscal_year", "accounting_document", "ledger_gl_line_item"]
+
+def bulk_high_water_mark(folder: Path) -> str | None:
+    """The latest change in the bulk history: where the API's deltas begin."""
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        return None
+    latest = max(pc.max(pq.read_table(f, columns=["LastChangeDateTime"])[0]).as_py() for f in files)
+    return latest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dlt.source(name="erp", max_table_nesting=0)
-def erp(extracts_dir: str = dlt.config.value):
-    """Master data files and one bulk journal file per fiscal period."""
-    root = Path(extracts_dir) / "erp"
-    for name, (schema, key) in MASTER_TABLES.items():
-        yield files_resource(name, root, f"{name}.parquet", read_parquet, schema, key)
+def erp(
+    extracts_dir: str = dlt.config.value,
+    base_url: str = dlt.config.value,
+    request_log: RequestLog | None = None,
+):
+    """Bulk journal history (files), journal changes and master data (API)."""
+    history = Path(extracts_dir) / "erp" / "journal_items"
     yield files_resource(
         "journal_items",
-        root / "journal_items",
+        history,
         "*.parquet",
         read_parquet,
         schemas.JOURNAL_ITEMS,
-        JOURNAL_KEY,
+        ["company_code", "fiscal_year", "accounting_document", "ledger_gl_line_item"],
+    )
+    log = request_log or RequestLog()
+    client = RESTClient(
+        base_url=base_url,
+        auth=ClientCredentials(token_url=f"{base_url}/oauth/token", system="erp"),
+        paginator=JSONLinkPaginator(next_url_path="['@odata.nextLink']"),
+        session=log.session(),
+    )
+    common = {
+        "records": "value",
+        "check_page": page_holds(("value", list)),
+        "cursor": "LastChangeDateTime",
+        "since_param": ("$filter", "LastChangeDateTime ge {since}"),
+    }
+    for name, (entity, schema, key) in API_TABLES.items():
+        yield api_resource(
+            client,
+            "erp",
+            name,
+            path=f"{ROOT}/{entity}",
+            schema=_stamped(schema),
+            key=key,
+            **common,
+        )
+    yield api_resource(
+        client,
+        "erp",
+        JOURNAL_CHANGES,
+        path=f"{ROOT}/JournalEntryItems",
+        schema=JOURNAL_API_SCHEMA,
+        key=JOURNAL_KEY,
+        table="journal_items",
+        initial_value=bulk_high_water_mark(history),
+        **common,
     )

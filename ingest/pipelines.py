@@ -1,27 +1,34 @@
-"""One dlt pipeline per source system, each into its own `raw_<system>` dataset."""
+"""One dlt pipeline per source system, each into its own `raw_<system>` dataset.
+
+File-fed sources read `extracts_dir`; API sources find their base URL and
+credentials in dlt config (`sources.<system>.base_url`, env `SOURCES__<SYSTEM>__...`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
+from ingest.api import RequestLog
 from ingest.crm import crm
 from ingest.erp import erp
 from ingest.fpa import fpa
 from ingest.payroll import payroll
 from ingest.regional_erp import regional_erp
 
-SOURCES: dict[str, Callable[..., DltSource]] = {
-    "erp": erp,
-    "regional_erp": regional_erp,
-    "payroll": payroll,
-    "crm": crm,
-    "fpa": fpa,
-}
+SOURCES = ("erp", "regional_erp", "payroll", "crm", "fpa")
+API_SYSTEMS = ("erp", "payroll", "crm", "fpa")
+
+
+def source(system: str, extracts_dir: Path, request_log: RequestLog | None = None) -> DltSource:
+    if system == "erp":
+        return erp(extracts_dir=str(extracts_dir), request_log=request_log)
+    if system == "regional_erp":
+        return regional_erp(extracts_dir=str(extracts_dir))
+    return {"payroll": payroll, "crm": crm, "fpa": fpa}[system](request_log=request_log)
 
 
 def pipeline(system: str, warehouse: Path, pipelines_dir: Path) -> dlt.Pipeline:
@@ -35,7 +42,9 @@ def pipeline(system: str, warehouse: Path, pipelines_dir: Path) -> dlt.Pipeline:
 
 
 def load(system: str, extracts_dir: Path, warehouse: Path, pipelines_dir: Path) -> LoadInfo:
-    source = SOURCES[system](extracts_dir=str(extracts_dir))
-    info = pipeline(system, warehouse, pipelines_dir).run(source)
+    """API pages arrive as dicts: parquet load files are ~10x faster than insert statements."""
+    info = pipeline(system, warehouse, pipelines_dir).run(
+        source(system, extracts_dir), loader_file_format="parquet"
+    )
     info.raise_on_failed_jobs()
     return info
