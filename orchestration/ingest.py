@@ -1,20 +1,29 @@
-"""One Dagster asset per dlt resource, keyed like the warehouse: `raw_erp/journal_items`."""
+"""One Dagster asset per dlt resource, keyed like the warehouse: `raw_erp/journal_items`.
+
+Each load's materializations carry what a controller asks first: rows loaded and
+quarantined by this load, HTTP retries, and the source's last change time (the
+resource's incremental cursor).
+"""
 
 from collections.abc import Iterator
 
 import dagster as dg
+import duckdb
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from ingest.pipelines import SOURCES, pipeline
+from ingest.api import QUARANTINE, RequestLog
+from ingest.erp import JOURNAL_CHANGES
+from ingest.pipelines import SOURCES, pipeline, source
 from orchestration.paths import Paths
 
 SYSTEM_DESCRIPTIONS = {
-    "erp": "Group ERP (S/4HANA-like): master data and bulk journal history as Parquet.",
+    "erp": "Group ERP (S/4HANA-like): bulk journal history as Parquet; changes and master"
+    " data through its OData API.",
     "regional_erp": "Regional ERP of the acquired Brazilian entity: CSV drops, local chart.",
-    "payroll": "Payroll (Workday-like): workers and payroll results. Holds PII.",
-    "crm": "CRM (Salesforce-like): customer accounts and opportunities.",
-    "fpa": "FP&A planning tool (Anaplan-like): budget and forecast versions.",
+    "payroll": "Payroll (Workday-like) API: workers and payroll results. Holds PII.",
+    "crm": "CRM (Salesforce-like) API: customer accounts and opportunities.",
+    "fpa": "FP&A planning tool (Anaplan-like) API: budget and forecast versions.",
 }
 
 # All writers of the DuckDB file share this pool: DuckDB allows one writer process.
@@ -26,14 +35,19 @@ def source_key(system: str) -> dg.AssetKey:
 
 
 class RawLayerTranslator(DagsterDltTranslator):
-    """Keys raw tables by dataset and table, downstream of their source system."""
+    """Keys raw tables by dataset and table, downstream of their source system.
+    The ERP's API journal changes merge into the bulk history's table: they are an
+    asset of their own, upstream of `raw_erp/journal_items`."""
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         spec = super().get_asset_spec(data)
         system = data.resource.source_name
+        deps = [source_key(system)]
+        if data.resource.name == "journal_items" and system == "erp":
+            deps.append(dg.AssetKey(["raw_erp", JOURNAL_CHANGES]))
         return spec.replace_attributes(
             key=dg.AssetKey([f"raw_{system}", data.resource.name]),
-            deps=[source_key(system)],
+            deps=deps,
             group_name="raw",
             kinds={"dlt", "duckdb"},
         )
@@ -52,14 +66,61 @@ def raw_assets(paths: Paths) -> list[dg.AssetsDefinition]:
 
 
 def _raw_asset(system: str, paths: Paths) -> dg.AssetsDefinition:
+    request_log = RequestLog()
+    dlt_pipeline = pipeline(system, paths.warehouse, paths.dlt)
+
     @dlt_assets(
-        dlt_source=SOURCES[system](extracts_dir=str(paths.extracts)),
-        dlt_pipeline=pipeline(system, paths.warehouse, paths.dlt),
+        dlt_source=source(system, paths.extracts, request_log),
+        dlt_pipeline=dlt_pipeline,
         name=f"load_{system}",
         dagster_dlt_translator=RawLayerTranslator(),
         pool=WAREHOUSE_POOL,
     )
     def load(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
-        yield from dlt.run(context=context)
+        request_log.retries = 0
+        results = list(dlt.run(context=context, loader_file_format="parquet"))
+        yield from with_load_facts(results, dlt_pipeline, paths, system, request_log.retries)
 
     return load
+
+
+def with_load_facts(results: list, dlt_pipeline, paths: Paths, system: str, retries: int):
+    """Add rows loaded and quarantined per resource, retries and last source change."""
+    extract = dlt_pipeline.last_trace.last_extract_info
+    items = {}
+    for metrics in extract.metrics.values():
+        for metric in metrics:
+            for resource, m in metric["resource_metrics"].items():
+                items[resource] = items.get(resource, 0) + m.items_count
+    quarantined = _quarantined(dlt_pipeline, paths, system)
+    state = dlt_pipeline.state.get("sources", {}).get(system, {}).get("resources", {})
+    # the API's journal changes are upstream of the table they merge into: yield them first
+    for result in sorted(results, key=lambda r: r.asset_key.path[-1] != JOURNAL_CHANGES):
+        resource = result.asset_key.path[-1]
+        cursors = state.get(resource, {}).get("incremental", {})
+        last_change = next((c.get("last_value") for c in cursors.values()), None)
+        facts = {
+            "rows_quarantined": dg.MetadataValue.int(quarantined.get(resource, 0)),
+            "retries": dg.MetadataValue.int(retries),
+        }
+        loaded = items.get(resource, 0) - quarantined.get(resource, 0)
+        if loaded:  # like dagster-dlt: a load that brought nothing says nothing
+            facts["rows_loaded"] = dg.MetadataValue.int(loaded)
+        if last_change:
+            facts["source_last_change"] = dg.MetadataValue.text(str(last_change))
+        yield result._replace(metadata={**(result.metadata or {}), **facts})
+
+
+def _quarantined(dlt_pipeline, paths: Paths, system: str) -> dict[str, int]:
+    """Rows this run's loads sent to `raw_<system>.quarantine`, per resource."""
+    load_ids = list(dlt_pipeline.last_trace.last_load_info.loads_ids or [])
+    if not load_ids or QUARANTINE not in dlt_pipeline.default_schema.tables:
+        return {}
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        return dict(
+            con.execute(
+                f"select resource, count(*) from raw_{system}.{QUARANTINE}"
+                " where _dlt_load_id in (select unnest(?)) group by all",
+                [load_ids],
+            ).fetchall()
+        )

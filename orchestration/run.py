@@ -14,6 +14,7 @@ import duckdb
 from orchestration.definitions import build
 from orchestration.jobs import MAIN_JOB
 from orchestration.paths import Paths
+from sandbox.api import Enterprise
 from sandbox.generate import generate
 
 LAYERS = (
@@ -43,7 +44,10 @@ def main() -> int:
         print(f"generating the demo enterprise (scale {args.scale}) into {paths.extracts}")
         generate(paths.extracts, scale=args.scale, seed=args.seed)
 
-    with instance_for(paths) as instance:
+    # the source systems serve on loopback for the run: deltas and master data come
+    # through their APIs, the ERP's journal history from its bulk extracts
+    with Enterprise(paths.extracts) as systems, instance_for(paths) as instance:
+        os.environ.update(systems.env())
         result = (
             build(paths)
             .get_job_def(MAIN_JOB)

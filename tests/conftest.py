@@ -12,6 +12,7 @@ import pytest
 
 from orchestration.jobs import MAIN_JOB
 from orchestration.paths import Paths
+from sandbox.api import Enterprise
 from sandbox.generate import generate
 
 SCALE, SEED = 0.02, 7
@@ -19,13 +20,17 @@ SCALE, SEED = 0.02, 7
 
 @pytest.fixture(scope="session")
 def paths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Paths]:
-    """A data dir of its own; dbt, run as a subprocess, finds it through the environment."""
+    """A data dir of its own; dbt, run as a subprocess, finds it through the environment.
+    The source systems' APIs serve the same enterprise on loopback for the session."""
     data = tmp_path_factory.mktemp("data")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("FINSYNC_DATA_DIR", str(data))
         paths = Paths(data)
         generate(paths.extracts, scale=SCALE, seed=SEED)
-        yield paths
+        with Enterprise(paths.extracts) as systems:
+            for name, value in systems.env().items():
+                env.setenv(name, value)
+            yield paths
 
 
 def run_main_job(paths: Paths) -> dg.ExecuteInProcessResult:

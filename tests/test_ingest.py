@@ -10,6 +10,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingest.landing import UnsafeFileName, safe_path
 from ingest.pipelines import SOURCES, load
+from sandbox.api import Enterprise
 from sandbox.generate import generate
 
 
@@ -29,10 +30,13 @@ class Lake:
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> Iterator[Lake]:
+def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lake]:
     lake = Lake(tmp_path)
     generate(lake.extracts, scale=0.005, seed=11)
-    yield lake
+    with Enterprise(lake.extracts) as systems:
+        for name, value in systems.env().items():
+            monkeypatch.setenv(name, value)
+        yield lake
 
 
 def test_reloading_unchanged_extracts_loads_nothing(lake: Lake) -> None:

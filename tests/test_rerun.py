@@ -49,5 +49,5 @@ def test_second_run_loads_no_raw_row(paths: Paths, main_run: dg.ExecuteInProcess
         for event in second.get_asset_materialization_events()
         if event.asset_key.path[0].startswith("raw_")
     }
-    assert len(loaded) == 18
+    assert len(loaded) == 21  # 18 extract feeds + ERP journal changes, close calendar, events
     assert {value for value in loaded.values() if value is not None} == set()
