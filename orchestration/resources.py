@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,25 @@ from dagster_dlt import DagsterDltResource
 from orchestration.paths import Paths
 
 
+@contextmanager
+def warehouse_lock(warehouse: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the warehouse file while this process has it open.
+
+    The `warehouse` pool queues warehouse steps, but the SQLite instance claims a pool
+    slot without a row lock: two runs starting in the same instant can both get the one
+    slot (tests/test_concurrency.py caught it). The lock makes the second wait instead
+    of meeting DuckDB's file lock. Not re-entrant: open the warehouse once per step.
+    """
+    lock = warehouse.with_name(f"{warehouse.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse file. Connections are short-lived: DuckDB has one writer
     process per file, and a connection left open blocks the next run's dlt and dbt."""
@@ -22,11 +42,12 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = duckdb.connect(self.path, read_only=read_only)
-        try:
-            yield con
-        finally:
-            con.close()
+        with warehouse_lock(Path(self.path)):
+            con = duckdb.connect(self.path, read_only=read_only)
+            try:
+                yield con
+            finally:
+                con.close()
 
 
 class Exports(dg.ConfigurableResource):

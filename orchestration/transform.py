@@ -8,7 +8,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.automation import follows_inputs
 from orchestration.ingest import WAREHOUSE_POOL
-from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.resources import warehouse_lock
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
 
@@ -41,4 +42,5 @@ class WarehouseTranslator(DagsterDbtTranslator):
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """`dbt build`: seeds, models and their tests, in dependency order."""
     # the op context: dagster-dbt reads `context.op`, deprecated on the asset context
-    yield from dbt.cli(["build"], context=context.op_execution_context).stream()
+    with warehouse_lock(Paths.from_env().warehouse):  # dbt's profile reads the same setting
+        yield from dbt.cli(["build"], context=context.op_execution_context).stream()

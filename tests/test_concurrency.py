@@ -2,8 +2,10 @@
 
 A real instance in a temporary DAGSTER_HOME with finsync's instance config (pool
 `warehouse`, one slot), two runs started together in two processes, each with a
-step that writes the warehouse and one that reads it. Without the pool, a reader and a writer of two
-processes collide on DuckDB's file lock and a run fails.
+step that writes the warehouse and one that reads it. A reader and a writer of two
+processes would collide on DuckDB's file lock. The pool queues the steps; the
+warehouse lock (`resources.warehouse_lock`) covers the instant in which the SQLite
+instance can hand the one slot to both runs.
 """
 
 import os
@@ -55,9 +57,24 @@ def step_windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[float,
 # signal to go, then runs the job in process against the instance of DAGSTER_HOME.
 RUNNER = """
 import sys, time
+from contextlib import contextmanager
 from pathlib import Path
 import dagster as dg
+from orchestration.resources import Warehouse
 from tests.test_concurrency import warehouse_job
+
+opened = Warehouse.connect
+
+@contextmanager
+def recorded(self, read_only=True):  # when this process had the warehouse open
+    with opened(self, read_only) as con:
+        start = time.time()
+        yield con
+        end = time.time()
+    with open(sys.argv[3], "a") as log:
+        log.write(f"{start} {end}\\n")
+
+Warehouse.connect = recorded
 job = warehouse_job()
 ready, go = Path(sys.argv[1]), Path(sys.argv[2])
 ready.touch()
@@ -77,7 +94,7 @@ def test_two_runs_launched_at_once_both_succeed_one_step_at_a_time(
     home.mkdir()
     shutil.copy(REPO_ROOT / "orchestration" / "instance" / "dagster.yaml", home / "dagster.yaml")
     env = {**os.environ, "FINSYNC_DATA_DIR": str(copy.data), "DAGSTER_HOME": str(home)}
-    go = tmp_path / "go"
+    go, opens = tmp_path / "go", tmp_path / "warehouse_opens"
     ready = [tmp_path / f"ready-{n}" for n in (1, 2)]
     with dg.DagsterInstance.from_config(str(home)):
         pass  # create the instance's storage once, before two processes open it
@@ -86,7 +103,7 @@ def test_two_runs_launched_at_once_both_succeed_one_step_at_a_time(
         for flag in ready:  # load one after the other (dlt creates its pipeline dirs)...
             runs.append(
                 subprocess.Popen(
-                    [sys.executable, "-c", RUNNER, str(flag), str(go)],
+                    [sys.executable, "-c", RUNNER, str(flag), str(go), str(opens)],
                     cwd=REPO_ROOT,
                     env=env,
                     stdout=subprocess.PIPE,
@@ -106,9 +123,11 @@ def test_two_runs_launched_at_once_both_succeed_one_step_at_a_time(
     assert [r[1] if isinstance(r, list) else r for r in results] == ["True", "True"]
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        windows = sorted(w for run_id, _ in results for w in step_windows(instance, run_id))
+        windows = [w for run_id, _ in results for w in step_windows(instance, run_id)]
         slots = instance.event_log_storage.get_concurrency_info("warehouse").slot_count
-    overlaps = [(a, b) for a, b in zip(windows, windows[1:], strict=False) if b[0] < a[1]]
+    held = sorted(tuple(map(float, line.split())) for line in opens.read_text().splitlines())
+    overlaps = [(a, b) for a, b in zip(held, held[1:], strict=False) if b[0] < a[1]]
     assert len(windows) == 4  # two warehouse steps per run
-    assert overlaps == []  # one step holds the warehouse at a time, across both runs
+    assert len(held) == 4  # each opened the warehouse once
+    assert overlaps == []  # one process has the warehouse open at a time
     assert slots == 1
