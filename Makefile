@@ -39,7 +39,7 @@ run: setup
 	$(UV) run python -m orchestration.run --scale $(SCALE)
 
 dev: setup
-	$(UV) run dg dev
+	$(UV) run python -m orchestration.dev --scale $(SCALE)
 
 lint: setup
 	$(UV) run ruff check .

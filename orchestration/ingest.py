@@ -16,6 +16,7 @@ from ingest.api import QUARANTINE, RequestLog
 from ingest.erp import JOURNAL_CHANGES
 from ingest.pipelines import SOURCES, pipeline, source
 from orchestration.paths import Paths
+from orchestration.resources import warehouse_lock
 
 SYSTEM_DESCRIPTIONS = {
     "erp": "Group ERP (S/4HANA-like): bulk journal history as Parquet; changes and master"
@@ -78,8 +79,10 @@ def _raw_asset(system: str, paths: Paths) -> dg.AssetsDefinition:
     )
     def load(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
         request_log.retries = 0
-        results = list(dlt.run(context=context, loader_file_format="parquet"))
-        yield from with_load_facts(results, dlt_pipeline, paths, system, request_log.retries)
+        with warehouse_lock(paths.warehouse):  # the pool alone can race: see warehouse_lock
+            results = list(dlt.run(context=context, loader_file_format="parquet"))
+            facts = list(with_load_facts(results, dlt_pipeline, paths, system, request_log.retries))
+        yield from facts
 
     return load
 

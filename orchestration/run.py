@@ -40,9 +40,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     paths = Paths.from_env()
-    if not (paths.extracts / "manifest.json").exists():
-        print(f"generating the demo enterprise (scale {args.scale}) into {paths.extracts}")
-        generate(paths.extracts, scale=args.scale, seed=args.seed)
+    ensure_demo_enterprise(paths, args.scale, args.seed)
 
     # the source systems serve on loopback for the run: deltas and master data come
     # through their APIs, the ERP's journal history from its bulk extracts
@@ -50,11 +48,18 @@ def main() -> int:
         os.environ.update(systems.env())
         result = (
             build(paths)
-            .get_job_def(MAIN_JOB)
-            .execute_in_process(instance=instance, raise_on_error=False)
+            .resolve_job_def(MAIN_JOB)
+            .execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
         )
     print(summary(result, paths))
     return 0 if result.success else 1
+
+
+def ensure_demo_enterprise(paths: Paths, scale: float, seed: int) -> None:
+    """Generate the demo enterprise's extracts unless a previous run left them."""
+    if not (paths.extracts / "manifest.json").exists():
+        print(f"generating the demo enterprise (scale {scale}) into {paths.extracts}")
+        generate(paths.extracts, scale=scale, seed=seed)
 
 
 def instance_for(paths: Paths) -> dg.DagsterInstance:
@@ -76,7 +81,10 @@ def summary(result: dg.ExecuteInProcessResult, paths: Paths) -> str:
     lines += ["", f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed"]
     lines += [f"  failed: {name}" for name in failed]
     lines += ["", "exports:"]
-    lines += [f"  {path}" for path in sorted(paths.data.glob("exports/**/*.*"))]
+    files = [path for path in paths.exports.glob("**/*") if path.is_file()]
+    for folder in sorted({path.parent for path in files}):
+        count = sum(1 for path in files if path.parent == folder)
+        lines.append(f"  {folder}/  ({count} file{'s' if count > 1 else ''})")
     return "\n".join(lines)
 
 
