@@ -7,6 +7,7 @@ import pytest
 
 from orchestration.exports.reporting import PUBLISHED_MARTS
 from orchestration.paths import Paths
+from orchestration.transform import DBT_PROJECT
 from tests.conftest import query
 
 PERIODS, ENTITIES = 24, 7
@@ -18,6 +19,17 @@ def test_main_job_succeeds_with_every_check_passing(main_run: dg.ExecuteInProces
     assert main_run.success
     assert len(checks) > 100  # dbt tests and export checks, each an asset check
     assert failed == []
+
+
+def test_every_dbt_test_reports_as_a_check_of_its_model(
+    main_run: dg.ExecuteInProcessResult,
+) -> None:
+    """A singular test whose meta names a model it does not ref would only be observed."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    evaluated = {c.asset_check_key.name for c in main_run.get_asset_check_evaluations()}
+    assert len(tests) > 200
+    assert tests - evaluated == set()
 
 
 def raw_table_of(extract: str) -> str:

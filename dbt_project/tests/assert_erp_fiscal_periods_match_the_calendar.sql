@@ -1,4 +1,4 @@
-{{ config(meta={"dagster": {"ref": {"name": "dim_fiscal_period"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_gl_journal_lines"}}}) }}
 
 -- The fiscal calendar built from var('fiscal_year_start_month') agrees with the
 -- group ERP: every booked ERP line's stated fiscal year and period are those of
