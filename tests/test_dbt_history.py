@@ -1,9 +1,10 @@
 """Master-data history and closed periods across runs, on a copy of the session's warehouse.
 
 One more `dbt build` after changing the raw data as the source systems would: a cost
-center changes owner in the ERP, and a document in a closed period is changed without a
-restatement being flagged. The snapshot keeps both owners (past periods report the old
-one) and the closed-period check fails, naming the changed period.
+center changes owner in the ERP, a P&L account is reclassified to another statement
+line, and a document in a closed period is changed without a restatement being flagged.
+The snapshots keep both versions (past periods report as they were) and the
+closed-period check fails, naming the changed period.
 """
 
 import json
@@ -35,6 +36,25 @@ def rerun(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> d
             "update raw_erp.cost_centers set person_responsible = 'Z. New Owner',"
             " last_change_date_time = ?::timestamptz where cost_center = ?",
             [CHANGED_AT, cost_center],
+        )
+        [(account, old_line, new_line)] = con.execute(
+            """
+            select tb.account_code, account.statement_line_code, (
+                select min(other.statement_line_code) from marts.dim_account as other
+                where other.section = account.section
+                and other.statement_line_code <> account.statement_line_code
+            )
+            from marts.trial_balance as tb
+            inner join marts.dim_account as account using (account_code)
+            where tb.entity_code = 'DE01' and account.section = 'Operating expenses'
+            and tb.period_id in ('2026-P06', '2026-P07') and tb.movement_functional <> 0
+            group by all having count(*) = 2 order by 1 limit 1
+            """
+        ).fetchall()
+        con.execute(
+            "update raw_erp.gl_accounts set financial_statement_item = ?,"
+            " last_change_date_time = ?::timestamptz where gl_account = ?",
+            [new_line, CHANGED_AT, account],
         )
         [(document,)] = con.execute(
             "select min(accounting_document) from raw_erp.journal_items"
@@ -68,6 +88,9 @@ def rerun(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> d
         "warehouse": data / "warehouse.duckdb",
         "cost_center": cost_center,
         "old_owner": old_owner,
+        "account": account,
+        "old_line": old_line,
+        "new_line": new_line,
     }
 
 
@@ -107,3 +130,37 @@ def test_cost_center_owner_history_reports_past_periods_as_they_were(rerun) -> N
         )
     )
     assert owners == {"2026-P06": rerun["old_owner"], "2026-P07": "Z. New Owner"}
+
+
+def test_a_reclassified_account_reports_on_its_old_line_in_past_periods(rerun) -> None:
+    """The income statement of DE01: the account on its old line up to 2026-P06, then the new."""
+    warehouse, account = rerun["warehouse"], rerun["account"]
+
+    def line_total(period: str, line: str) -> object:
+        [(amount,)] = read(
+            warehouse,
+            "select amount_period_functional from marts.income_statement"
+            " where entity_code = 'DE01' and period_id = ? and statement_line_code = ?",
+            [period, line],
+        )
+        return amount
+
+    def expected(period: str, line: str, with_account: bool) -> object:
+        """From the trial balance and the chart as it is now (the account on its new line)."""
+        [(amount,)] = read(
+            warehouse,
+            "select -sum(tb.movement_functional) from marts.trial_balance as tb"
+            " inner join marts.dim_account as account using (account_code)"
+            " where tb.entity_code = 'DE01' and tb.period_id = ?"
+            " and ((account.statement_line_code = ? and tb.account_code <> ?)"
+            " or (? and tb.account_code = ?))",
+            [period, line, account, with_account, account],
+        )
+        return amount
+
+    old, new = rerun["old_line"], rerun["new_line"]
+    assert old != new and new is not None
+    assert line_total("2026-P06", old) == expected("2026-P06", old, with_account=True)
+    assert line_total("2026-P06", new) == expected("2026-P06", new, with_account=False)
+    assert line_total("2026-P07", old) == expected("2026-P07", old, with_account=False)
+    assert line_total("2026-P07", new) == expected("2026-P07", new, with_account=True)

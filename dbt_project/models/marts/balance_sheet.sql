@@ -17,7 +17,7 @@ trial_balance as (
 
 accounts as (
 
-    select * from {{ ref('dim_account') }}
+    select * from {{ ref('int_account_lines_by_period') }}
 
 ),
 
@@ -47,6 +47,7 @@ balance_sheet_lines as (
     from trial_balance
     inner join accounts
         on trial_balance.account_code = accounts.account_code
+            and trial_balance.period_id = accounts.period_id
     where accounts.statement <> 'PL'
     group by
         trial_balance.entity_code,
@@ -80,6 +81,7 @@ current_year_earnings as (
     from trial_balance
     inner join accounts
         on trial_balance.account_code = accounts.account_code
+            and trial_balance.period_id = accounts.period_id
     cross join equity_sort_order
     where accounts.statement = 'PL'
     group by

@@ -21,7 +21,7 @@ eliminations as (
 
 accounts as (
 
-    select * from {{ ref('dim_account') }}
+    select * from {{ ref('int_account_lines_by_period') }}
 
 ),
 
@@ -77,6 +77,7 @@ with_lines as (
     from unioned
     inner join accounts
         on unioned.account_code = accounts.account_code
+            and unioned.period_id = accounts.period_id
     cross join equity_sort_order
 
 ),

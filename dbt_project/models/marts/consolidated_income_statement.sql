@@ -18,7 +18,7 @@ eliminations as (
 
 accounts as (
 
-    select * from {{ ref('dim_account') }}
+    select * from {{ ref('int_account_lines_by_period') }}
 
 ),
 
@@ -78,6 +78,7 @@ by_line as (
     from unioned
     inner join accounts
         on unioned.account_code = accounts.account_code
+            and unioned.period_id = accounts.period_id
     where accounts.statement = 'PL'
     group by
         unioned.period_id,

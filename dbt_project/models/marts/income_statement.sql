@@ -13,7 +13,7 @@ trial_balance as (
 
 accounts as (
 
-    select * from {{ ref('dim_account') }}
+    select * from {{ ref('int_account_lines_by_period') }}
 
 ),
 
@@ -48,6 +48,7 @@ final as (
     from trial_balance
     inner join accounts
         on trial_balance.account_code = accounts.account_code
+            and trial_balance.period_id = accounts.period_id
     where accounts.statement = 'PL'
     group by
         trial_balance.entity_code,
