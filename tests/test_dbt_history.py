@@ -94,6 +94,26 @@ def rerun(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> d
     }
 
 
+@pytest.fixture(scope="module")
+def restated(rerun: dict, tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess:
+    """The controller flags FR01 2025-P03 in the restatements seed (of a copy of the
+    project), and the closed-period record and its check run again."""
+    project = tmp_path_factory.mktemp("restated") / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    with (project / "seeds" / "restatements.csv").open("a") as seed:
+        seed.write("FR01,2025-P03,vendor invoice booked twice,controller\n")
+    env = {**os.environ, "FINSYNC_DATA_DIR": str(rerun["warehouse"].parent)}
+    return subprocess.run(
+        [
+            DBT, "--no-use-colors", "build", "--project-dir", str(project),
+            "--profiles-dir", str(project), "--target-path", str(project / "target"),
+            "--select", "restatements", "trial_balance_closed_periods",
+            "assert_closed_periods_are_unchanged_unless_restated",
+        ],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
 def read(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
@@ -110,6 +130,11 @@ def test_changed_closed_period_fails_the_build_unless_a_restatement_is_flagged(r
     )
     assert ("FR01", "2025-P03") in changed
     assert {entity for entity, _ in changed} == {"FR01"}
+
+
+def test_a_flagged_restatement_lets_the_closed_period_change(restated) -> None:
+    assert restated.returncode == 0, restated.stdout[-2000:]
+    assert "PASS assert_closed_periods_are_unchanged_unless_restated" in restated.stdout
 
 
 def test_cost_center_owner_history_reports_past_periods_as_they_were(rerun) -> None:

@@ -10,8 +10,9 @@
 -- The trial balance of every closed period as it was first recorded: one row
 -- per legal entity, account and closed fiscal period. A period is closed once
 -- a later period has postings. Each run records the periods that have closed
--- since the last run (whole entity-periods) and leaves recorded periods alone, except those flagged
--- in the seed restatements, which are recorded anew. The check
+-- since the last run (whole entity-periods) and leaves recorded periods alone, except a
+-- period flagged in the seed restatements and the closed periods after it, which are
+-- recorded anew. The check
 -- assert_closed_periods_are_unchanged_unless_restated compares the live trial
 -- balance with this record.
 with
@@ -78,11 +79,14 @@ to_record as (
     ) as recorded
         on closed.entity_code = recorded.entity_code
         and closed.period_id = recorded.period_id
-    left join restatements
-        on closed.entity_code = restatements.entity_code
-        and closed.period_id = restatements.period_id
+    left join (
+        -- a flagged restatement re-records its period and the closed periods after it
+        select entity_code, min(period_id) as period_id from restatements group by entity_code
+    ) as restated
+        on closed.entity_code = restated.entity_code
+        and closed.period_id >= restated.period_id
     where recorded.period_id is null
-        or restatements.period_id is not null
+        or restated.period_id is not null
     {%- endif %}
 
 ),
