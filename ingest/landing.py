@@ -31,7 +31,8 @@ def new_files(folder: Path, pattern: str, loaded: MutableMapping[str, str]) -> I
     """
     for path in sorted(folder.glob(pattern)):
         safe = safe_path(folder, path.name)
-        digest = _sha256(safe)
+        with safe.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
         if digest not in loaded:
             yield LandedFile(safe, digest)
 
@@ -43,11 +44,3 @@ def safe_path(folder: Path, name: str) -> Path:
     if candidate.parent != root or name in {"", ".", ".."}:
         raise UnsafeFileName(f"refused file name {name!r}: it escapes {root}")
     return candidate
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -39,8 +39,6 @@ def publish(
         partial.unlink()
         raise
     os.replace(partial, target)
-    return {"rows": rows, "sha256": _sha256(target), "path": str(target)}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with target.open("rb") as written:
+        sha256 = hashlib.file_digest(written, "sha256").hexdigest()
+    return {"rows": rows, "sha256": sha256, "path": str(target)}
