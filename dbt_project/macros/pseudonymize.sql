@@ -1,10 +1,32 @@
 {#
-    A stable, non-reversible surrogate for a personal identifier: md5 of the value
-    salted with FINSYNC_PII_KEY, so that a worker can be joined across tables
-    without the warehouse holding the id itself. The default key is for the demo
-    only; a real deployment sets its own secret.
+    A pseudonymous key for a personal identifier: HMAC-SHA256 of the value under a
+    secret key, so that a worker can be joined across tables without the warehouse
+    holding the id, and nobody without the key can recompute it from an id.
+
+    The key never appears in SQL: on DuckDB the profile's plugin
+    `orchestration.pseudonym_key` sets HMAC's padded keys as session variables on
+    dbt's connections. Models that call this macro must be tables: a view would
+    evaluate it in its reader's session, which has no key (and fails loudly here).
 #}
 {% macro pseudonymize(column) %}
-    {%- set salt = env_var('FINSYNC_PII_KEY', 'demo-only-key') -%}
-    {{ dbt.hash(dbt.concat(["'" ~ dbt.escape_single_quotes(salt) ~ "'", "'|'", column])) }}
+    {{ return(adapter.dispatch('pseudonymize')(column)) }}
+{% endmacro %}
+
+{% macro duckdb__pseudonymize(column) %}
+    {%- set inner = "getvariable('finsync_pseudonym_inner')" -%}
+    {%- set outer = "getvariable('finsync_pseudonym_outer')" -%}
+    case
+        when {{ inner }} is null or {{ outer }} is null
+            then error('pseudonym key not set: run dbt with the finsync profile (plugin orchestration.pseudonym_key)')
+        else sha256(
+            unhex({{ outer }})
+            || unhex(sha256(unhex({{ inner }}) || encode(cast({{ column }} as varchar))))
+        )
+    end
+{% endmacro %}
+
+{% macro default__pseudonymize(column) %}
+    {{ exceptions.raise_compiler_error(
+        "pseudonymize() has no way to receive the pseudonym key on adapter " ~ adapter.type()
+    ) }}
 {% endmacro %}

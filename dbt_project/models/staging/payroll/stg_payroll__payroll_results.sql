@@ -1,3 +1,6 @@
+-- a table, not a view: the pseudonym key exists only in dbt's session (macro pseudonymize)
+{{ config(materialized='table') }}
+
 with
 
 source as (

@@ -1,5 +1,8 @@
 -- PII (legal_name, national_id, bank_account) is deliberately not selected:
--- nothing downstream of raw_payroll may hold it.
+-- nothing downstream of raw_payroll may hold it. A table, not a view: the
+-- pseudonym key exists only in dbt's session (macro pseudonymize).
+{{ config(materialized='table') }}
+
 with
 
 source as (
