@@ -15,17 +15,16 @@ extract contract on the way in.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.configuration import configspec
-from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
@@ -116,7 +115,7 @@ def page_holds(*paths: tuple[str, type]) -> Callable[..., Response]:
     return check
 
 
-# ---------------------------------------------------------------- the contract, row by row
+# ---------------------------------------------------------------- the contract, page by page
 
 
 def snake_case(name: str) -> str:
@@ -124,38 +123,53 @@ def snake_case(name: str) -> str:
     return _NAMING.normalize_identifier(name)
 
 
-def contract_columns(schema: pa.Schema) -> dict[str, dict[str, Any]]:
-    """dlt column hints of a contract schema, under warehouse (snake_case) names:
-    JSON carries amounts and dates as text, the raw table keeps the types the
-    bulk files give it."""
-    renamed = pa.schema([f.with_name(snake_case(f.name)) for f in schema])
-    return py_arrow_to_table_schema_columns(renamed)
+class NotOfType(ValueError):
+    """A JSON value that does not convert to its contract type."""
 
 
-def _type_error(value: Any, kind: pa.DataType) -> str | None:
+def typed(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """JSON values as one Arrow array of the contract's type, or `NotOfType`.
+
+    Arrow infers what JSON gave (text, integer, boolean) and casts it safely: a
+    number where text is due, a fraction where an integer is due, an amount with
+    more decimals than its column holds or a timestamp without zone all fail."""
     try:
-        if pa.types.is_decimal(kind):
-            if isinstance(value, bool) or not Decimal(str(value)).is_finite():
-                return "not a decimal"
-        elif pa.types.is_timestamp(kind):
-            datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        elif pa.types.is_date(kind):
-            date.fromisoformat(str(value))
+        raw = pa.array(values)
+        if pa.types.is_null(raw.type):
+            return pa.nulls(len(values), kind)
+        given = raw.type
+        if pa.types.is_string(kind) or pa.types.is_temporal(kind):
+            fits = pa.types.is_string(given)
+        elif pa.types.is_decimal(kind):
+            fits = pa.types.is_string(given) or pa.types.is_integer(given)
+            raw = raw.cast(pa.string())
         elif pa.types.is_integer(kind):
-            if isinstance(value, bool) or int(value) != value:
-                return "not an integer"
+            fits = pa.types.is_integer(given)
         elif pa.types.is_boolean(kind):
-            if not isinstance(value, bool):
-                return "not a boolean"
-        elif pa.types.is_string(kind) and not isinstance(value, str):
-            return "not a string"
-    except (ValueError, TypeError, InvalidOperation):
-        return f"not a {kind}"
-    return None
+            fits = pa.types.is_boolean(given)
+        else:
+            fits = True
+        if not fits:
+            raise NotOfType(f"not a {kind} (JSON {given})")
+        return pc.cast(raw, kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+        raise NotOfType(str(error).split("\n")[0]) from error
+
+
+def _any(values: list[Any]) -> pa.Array:
+    """A column the contract does not know (schema drift): as JSON gave it, else as text."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else json.dumps(v, default=str) for v in values])
 
 
 class Contract:
-    """Routes each record: to its table if it keeps the contract, else to quarantine."""
+    """Splits each page: rows that keep the contract as one typed Arrow table, the
+    others as (record, reason) for quarantine.
+
+    Column by column, not row by row: a page converts in a few Arrow casts, and only a
+    column that fails is checked value by value to find the rows to refuse."""
 
     def __init__(
         self, system: str, resource: str, schema: pa.Schema, key: list[str], cursor: str
@@ -163,29 +177,76 @@ class Contract:
         self.system, self.resource, self.schema = system, resource, schema
         self.key, self.cursor = key, cursor
         self.required = [*key, cursor]
-        self.columns = contract_columns(schema)
         self.primary_key = [snake_case(k) for k in key]
+        self.cursor_type = schema.field(cursor).type
 
-    def reason(self, record: dict[str, Any]) -> str | None:
-        missing = [name for name in self.required if record.get(name) is None]
-        if missing:
-            return f"missing required field(s) {missing}"
+    def split(
+        self, page: list[dict[str, Any]]
+    ) -> tuple[pa.Table, list[tuple[dict[str, Any], str]]]:
+        reasons: dict[int, str] = {}
+        arrays: dict[str, pa.Array] = {}
         for field in self.schema:
-            value = record.get(field.name)
-            if value is not None and (error := _type_error(value, field.type)):
-                return f"{field.name}={str(value)[:40]!r}: {error}"
-        return None
+            values = [record.get(field.name) for record in page]
+            try:
+                arrays[field.name] = typed(values, field.type)
+            except NotOfType:
+                arrays[field.name] = self._refuse(values, field, reasons)
+        missing = functools.reduce(pc.or_, (pc.is_null(arrays[n]) for n in self.required))
+        for row in pc.indices_nonzero(missing).to_pylist():
+            absent = [name for name in self.required if page[row].get(name) is None]
+            if absent:  # else a wrong type, refused above
+                reasons[row] = f"missing required field(s) {absent}"
+        known = set(self.schema.names)
+        drift = [name for name in dict.fromkeys(k for r in page for k in r) if name not in known]
+        for name in drift:
+            arrays[name] = _any([record.get(name) for record in page])
+        table = pa.table({snake_case(name): array for name, array in arrays.items()})
+        if reasons:
+            keep = pa.array([row not in reasons for row in range(len(page))])
+            table = table.filter(keep)
+        # keys are present now: declared so, as the bulk files' are, so both concatenate
+        fields = [f.with_nullable(f.name not in self.primary_key) for f in table.schema]
+        return table.cast(pa.schema(fields)), [
+            (page[row], reason) for row, reason in sorted(reasons.items())
+        ]
 
-    def quarantine_row(self, record: dict[str, Any], reason: str) -> dict[str, Any]:
-        return {
-            "source_system": self.system,
-            "resource": self.resource,
-            "record_key": "|".join(str(record.get(k)) for k in self.key),
-            "reason": reason,
-            "payload": json.dumps(record, default=str),
-            # the incremental cursor reads this field on every row it sees
-            snake_case(self.cursor): record.get(self.cursor),
-        }
+    def _refuse(self, values: list[Any], field: pa.Field, reasons: dict[int, str]) -> pa.Array:
+        """The column with its unconvertible values as null; each such row gets its reason."""
+        kept = []
+        for row, value in enumerate(values):
+            try:
+                typed([value], field.type)
+                kept.append(value)
+            except NotOfType as error:
+                reasons.setdefault(row, f"{field.name}={str(value)[:40]!r}: {error}")
+                kept.append(None)
+        return typed(kept, field.type)
+
+    def cursors(self, page: list[dict[str, Any]]) -> pa.Array:
+        """Each record's last change, null where it is not a valid one."""
+        values = [record.get(self.cursor) for record in page]
+        try:
+            return typed(values, self.cursor_type)
+        except NotOfType:
+            return self._refuse(values, self.schema.field(self.cursor), {})
+
+    def quarantine(self, refused: list[tuple[dict[str, Any], str]]) -> pa.Table:
+        """Refused records with key, reason and payload; the cursor column is the record's
+        valid last change (or null), so quarantined records move the cursor like loaded ones."""
+        return pa.table(
+            {
+                "source_system": pa.array([self.system] * len(refused), pa.string()),
+                "resource": pa.array([self.resource] * len(refused), pa.string()),
+                "record_key": pa.array(
+                    ["|".join(str(r.get(k)) for k in self.key) for r, _ in refused], pa.string()
+                ),
+                "reason": pa.array([reason for _, reason in refused], pa.string()),
+                "payload": pa.array(
+                    [json.dumps(r, default=str, sort_keys=True) for r, _ in refused], pa.string()
+                ),
+                snake_case(self.cursor): self.cursors([r for r, _ in refused]),
+            }
+        )
 
 
 QUARANTINE_HINTS = dlt.mark.make_hints(

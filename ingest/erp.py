@@ -8,6 +8,7 @@ cursor starts at the bulk history's high-water mark, so history never travels tw
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import dlt
@@ -83,13 +84,19 @@ JOURNAL_KEY = ["CompanyCode", "FiscalYear", "AccountingDocument", "LedgerGLLineI
 JOURNAL_API_SCHEMA = schemas.JOURNAL_ITEMS.append(pa.field("IsReversed", pa.bool_()))
 
 
-def bulk_high_water_mark(folder: Path) -> str | None:
-    """The latest change in the bulk history: where the API's deltas begin."""
+def bulk_high_water_mark(folder: Path) -> tuple[datetime | None, list[str]]:
+    """The latest change in the bulk history, where the API's deltas begin, and the keys
+    of the journal lines changed at that instant: the API shows them again (it selects
+    at or after the mark) and they are loaded already."""
     files = sorted(folder.glob("*.parquet"))
     if not files:
-        return None
+        return None, []
     latest = max(pc.max(pq.read_table(f, columns=["LastChangeDateTime"])[0]).as_py() for f in files)
-    return latest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    at_mark = pa.concat_tables(
+        pq.read_table(f, columns=JOURNAL_KEY, filters=[("LastChangeDateTime", "=", latest)])
+        for f in files
+    )
+    return latest, sorted("|".join(str(v) for v in row.values()) for row in at_mark.to_pylist())
 
 
 @dlt.source(name="erp", max_table_nesting=0)
@@ -108,6 +115,7 @@ def erp(
         schemas.JOURNAL_ITEMS,
         ["company_code", "fiscal_year", "accounting_document", "ledger_gl_line_item"],
     )
+    mark, loaded_at_mark = bulk_high_water_mark(history)
     log = request_log or RequestLog()
     client = RESTClient(
         base_url=base_url,
@@ -139,6 +147,7 @@ def erp(
         schema=JOURNAL_API_SCHEMA,
         key=JOURNAL_KEY,
         table="journal_items",
-        initial_value=bulk_high_water_mark(history),
+        initial_value=mark,
+        initial_loaded=loaded_at_mark,
         **common,
     )
