@@ -1,5 +1,6 @@
 """Payroll (Workday-like) API: workers and payroll results, offset/limit paging with
-`total`, and `updatedFrom` to select on last-update time."""
+`total`, and `updatedFrom` to select on last-update time; the payroll register's control
+totals per company, pay period and currency (what a loaded warehouse must match)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ class PayrollApi(Service):
         }
         for name in self.tables:
             self.routes[f"{ROOT}/{name}"] = self._collection(name)
+        self.routes[f"{ROOT}/payrollRegister/totals"] = self._register_totals
 
     def _collection(self, name: str):
         def route(request: Request) -> Reply:
@@ -65,6 +67,31 @@ class PayrollApi(Service):
             )
 
         return route
+
+    def register_totals(self) -> pa.Table:
+        """Results and cost per company, pay period end and currency, as the register sums them."""
+        keys = ["Company", "Pay_Period_End", "Currency"]
+        grouped = (
+            self.tables["payrollResults"]
+            .data.group_by(keys)
+            .aggregate(
+                [
+                    ("Payroll_Result_ID", "count"),
+                    ("Gross_Earnings", "sum"),
+                    ("Employer_Taxes", "sum"),
+                    ("Benefits", "sum"),
+                ]
+            )
+        )
+        return grouped.rename_columns(
+            [*keys, "Results", "Gross_Earnings", "Employer_Taxes", "Benefits"]
+        ).sort_by([(k, "ascending") for k in keys])
+
+    def _register_totals(self, request: Request) -> Reply:
+        data = self.register_totals()
+        offset = int_param(request, "offset", 0)
+        limit = int_param(request, "limit", self.page_size, maximum=self.page_size)
+        return Reply({"total": len(data), "data": records(window(data, offset, limit, request))})
 
     def advance(self, day: int) -> dict[str, int]:
         """A worker is promoted: a new job profile, nothing that moves payroll cost."""
