@@ -44,7 +44,7 @@ def owner_team(key: dg.AssetKey) -> str:
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # run_failure | check_failure | freshness_breach
+    kind: str  # run_failure | check_failure | freshness_breach | reconciliation_break | restatement
     role: str
     subject: str
     message: str
@@ -113,6 +113,40 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[Alert]:
             )
         )
     return alerts
+
+
+def reconciliation_break_alerts(
+    checkpoint: str, owner: str, blocking: bool, breaks: Iterable[Mapping[str, object]]
+) -> list[Alert]:
+    """One alert per break a checkpoint newly found, routed to the checkpoint's owner."""
+    return [
+        Alert(
+            kind="reconciliation_break",
+            role=owner,
+            subject=f"{checkpoint} {b['entity']} {b['period']}",
+            message=f"{checkpoint} does not tie for {b['entity']} {b['period']}:"
+            f" {b['difference']} {b['unit']}" + (" (blocks the FP&A export)" if blocking else ""),
+            details={"checkpoint": checkpoint, "blocking": blocking, **b},
+        )
+        for b in breaks
+    ]
+
+
+def restatement_alerts(postings: Iterable[Mapping[str, object]]) -> list[Alert]:
+    """One alert per posting into a locked period, for the controller: its amount and the
+    products whose numbers for that period it changes."""
+    return [
+        Alert(
+            kind="restatement",
+            role=CONTROLLER,
+            subject=f"{p['entity_code']} {p['period_id']} document {p['document_number']}",
+            message=f"posting into locked period {p['period_id']} of {p['entity_code']}:"
+            f" {p['amount_functional']} {p['currency_functional']}; changes"
+            f" {p['products_changed']}",
+            details=dict(p),
+        )
+        for p in postings
+    ]
 
 
 def run_failure_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str) -> list[Alert]:
