@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dlt
+from dlt.common.destination import Destination
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
@@ -16,6 +17,7 @@ from ingest.api import RequestLog
 from ingest.crm import crm
 from ingest.erp import erp
 from ingest.fpa import fpa
+from ingest.lake import raw_destination
 from ingest.payroll import payroll
 from ingest.regional_erp import regional_erp
 
@@ -31,11 +33,14 @@ def source(system: str, extracts_dir: Path, request_log: RequestLog | None = Non
     return {"payroll": payroll, "crm": crm, "fpa": fpa}[system](request_log=request_log)
 
 
-def pipeline(system: str, warehouse: Path, pipelines_dir: Path) -> dlt.Pipeline:
-    """The pipeline of `system`; its state (loaded files, cursors) lives under `pipelines_dir`."""
+def pipeline(
+    system: str, warehouse: Path, pipelines_dir: Path, destination: Destination | None = None
+) -> dlt.Pipeline:
+    """The pipeline of `system`; its state (loaded files, cursors) lives under `pipelines_dir`.
+    It loads into `warehouse`, or into the Parquet lake when one is configured (ingest/lake.py)."""
     return dlt.pipeline(
         pipeline_name=f"finsync_{system}",
-        destination=dlt.destinations.duckdb(credentials=str(warehouse)),
+        destination=destination or raw_destination(warehouse),
         dataset_name=f"raw_{system}",
         pipelines_dir=str(pipelines_dir),
     )
