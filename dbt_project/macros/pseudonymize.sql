@@ -30,3 +30,21 @@
         "pseudonymize() has no way to receive the pseudonym key on adapter " ~ adapter.type()
     ) }}
 {% endmacro %}
+
+{#
+    On Spark the padded keys come from the driver's environment (FINSYNC_PSEUDONYM_INNER
+    and _OUTER, hex: orchestration.pseudonym_key.hmac_pads) through Spark's variable
+    substitution, so the SQL text holds only placeholders; same HMAC, same keys as DuckDB.
+#}
+{% macro spark__pseudonymize(column) %}
+    {%- set inner = "unhex('${env:FINSYNC_PSEUDONYM_INNER}')" -%}
+    {%- set outer = "unhex('${env:FINSYNC_PSEUDONYM_OUTER}')" -%}
+    case
+        when {{ inner }} is null or {{ outer }} is null
+            then raise_error('pseudonym key not set: export FINSYNC_PSEUDONYM_INNER and _OUTER')
+        else sha2(
+            concat({{ outer }}, unhex(sha2(concat({{ inner }}, encode(cast({{ column }} as string), 'UTF-8')), 256))),
+            256
+        )
+    end
+{% endmacro %}

@@ -9,6 +9,10 @@
     cast(to_json({{ relation_alias }}) as {{ dbt.type_string() }})
 {% endmacro %}
 
+{% macro spark__row_to_json(relation_alias) %}
+    to_json(struct({{ relation_alias }}.*))
+{% endmacro %}
+
 {% macro default__row_to_json(relation_alias) %}
     {{ exceptions.raise_compiler_error("row_to_json is not implemented for adapter " ~ adapter.type()) }}
 {% endmacro %}

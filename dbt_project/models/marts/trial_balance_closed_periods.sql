@@ -1,9 +1,11 @@
 -- depends_on: {{ ref('restatements') }}
+{#- on Spark, whose Parquet tables cannot delete, a run overwrites the entity-periods it writes -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete+insert' if target.type != 'spark' else 'insert_overwrite',
         unique_key=['entity_code', 'account_code', 'period_id'],
+        partition_by=['entity_code', 'period_id'] if target.type == 'spark' else none,
         on_schema_change='fail',
     )
 }}
