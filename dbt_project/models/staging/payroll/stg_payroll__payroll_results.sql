@@ -20,7 +20,8 @@ renamed as (
     select
 
         ---------- ids
-        payroll_result_id,
+        -- the vendor's result id embeds the worker id (PRR-<worker>-<month>): keyed too
+        {{ pseudonymize('payroll_result_id') }} as payroll_result_key,
         {{ pseudonymize('worker_id') }} as employee_key,
         company as entity_code,
         cost_center as cost_center_code,
