@@ -28,7 +28,7 @@ def executor(name: str) -> dg.ExecutorDefinition:
     """The named executor, configured from its file in the repository."""
     if name not in EXECUTORS:
         raise ValueError(f"FINSYNC_EXECUTOR={name!r}: choose one of {sorted(EXECUTORS)}")
-    config = yaml.safe_load((DEPLOY / name / "executor.yaml").read_text())
+    config = yaml.safe_load((DEPLOY / name / "executor.yaml").read_text())["execution"]["config"]
     return EXECUTORS[name].configured(config, name=f"finsync_{name}")
 
 

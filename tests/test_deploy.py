@@ -95,7 +95,7 @@ def test_a_misspelt_executor_setting_fails_validation(tmp_path: Path) -> None:
     deploy = tmp_path / "repo" / "deploy"
     (deploy / "k8s").mkdir(parents=True)
     (deploy / "definitions.py").write_text((DEPLOY / "definitions.py").read_text())
-    (deploy / "k8s" / "executor.yaml").write_text("max_concurent: 8\n")
+    (deploy / "k8s" / "executor.yaml").write_text("execution:\n  config:\n    max_concurent: 8\n")
     loaded = subprocess.run(
         [
             sys.executable,
@@ -140,3 +140,17 @@ def test_distributed_instances_keep_the_one_warehouse_writer_rule() -> None:
         "defaultLimit": local["concurrency"]["pools"]["default_limit"],
         "granularity": local["concurrency"]["pools"]["granularity"],
     }
+
+
+def test_celery_workers_read_the_executor_file_the_definitions_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`dagster-celery worker start -y deploy/celery/executor.yaml` must reach the broker
+    the runs send steps to: the worker CLI's own reading of the file."""
+    from dagster_celery.cli import get_validated_config
+
+    for name, value in DEPLOYMENT_ENV.items():
+        monkeypatch.setenv(name, value)
+    config = get_validated_config(str(DEPLOY / "celery" / "executor.yaml"))
+    assert config["broker"] == DEPLOYMENT_ENV["DAGSTER_CELERY_BROKER_URL"]
+    assert config["backend"] == DEPLOYMENT_ENV["DAGSTER_CELERY_BACKEND_URL"]
