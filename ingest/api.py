@@ -29,6 +29,8 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from requests import PreparedRequest, Response, Session
+from requests.adapters import HTTPAdapter
+from requests.exceptions import ConnectionError, Timeout  # noqa: A004 (requests' own)
 
 QUARANTINE = "quarantine"
 _NAMING = NamingConvention()
@@ -71,7 +73,8 @@ class ClientCredentials(AuthConfigBase):
 
 
 class RequestLog:
-    """Counts the responses a source retried (429 and 5xx): asset metadata shows them."""
+    """Counts the attempts a source retried (429, 5xx, a dropped connection): asset
+    metadata shows them."""
 
     RETRIED = frozenset({429, 500, 502, 503, 504})
 
@@ -79,20 +82,44 @@ class RequestLog:
         self.retries = 0
 
     def session(self) -> Session:
-        """dlt's retrying session (runtime.request_max_attempts, request_backoff_factor),
-        with a hook that sees every attempt."""
-        session = Client(raise_for_status=False).session
-        session.hooks["response"].append(self._count)
+        """dlt's retrying session (runtime.request_max_attempts, request_backoff_factor,
+        Retry-After respected). The count sits in the transport adapter, inside the retry
+        loop, where every attempt passes, the failed connections too."""
+        client = Client(raise_for_status=False)
+        client.configure()  # the runtime section of dlt config: attempts, backoff, timeout
+        session = client.session
+        adapter = _CountingAdapter(self)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         return session
 
-    def _count(self, response: Response, *args: Any, **kwargs: Any) -> Response:
-        if response.status_code in self.RETRIED:
-            self.retries += 1
+
+class _CountingAdapter(HTTPAdapter):
+    def __init__(self, log: RequestLog) -> None:
+        super().__init__()
+        self.log = log
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        try:
+            response = super().send(request, *args, **kwargs)
+        except (ConnectionError, Timeout):
+            self.log.retries += 1
+            raise
+        if response.status_code in self.log.RETRIED:
+            self.log.retries += 1
         return response
 
 
+def raise_for_status(response: Response, *args: Any, **kwargs: Any) -> Response:
+    """A failed request raises (and is retried where dlt retries its status)."""
+    response.raise_for_status()
+    return response
+
+
 def page_holds(*paths: tuple[str, type]) -> Callable[..., Response]:
-    """A page check: the page parses as JSON and each (field, type) is present."""
+    """A page check, a response hook: the page parses as JSON and each (field, type) is
+    present. It runs before the REST client parses the page, so a cut page is named as
+    such, with its URL, rather than as a JSON decoder's complaint."""
 
     def check(response: Response, *args: Any, **kwargs: Any) -> Response:
         try:

@@ -16,7 +16,6 @@ stores its hashes in set order, which differs per process.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +28,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Response
 
-from ingest.api import QUARANTINE_HINTS, Contract, snake_case
+from ingest.api import QUARANTINE_HINTS, Contract, raise_for_status, snake_case
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -115,7 +114,7 @@ def api_resource(
             path,
             params={param: template.format(since=vendor_time(changed.start_value))},
             data_selector=records,
-            paginator=checked(copy.deepcopy(client.paginator), check_page),
+            hooks={"response": [raise_for_status, check_page]},
         ):
             for record in page:
                 for field in drop:
@@ -152,7 +151,9 @@ def _first(refused: set[tuple[str, str]], contract: Contract, record: dict[str, 
 
 def checked(paginator: BasePaginator, check_page: Any) -> BasePaginator:
     """The paginator sees every page after its HTTP status is checked and before its
-    records are yielded: the one place to refuse a page whose envelope is wrong."""
+    records are yielded. Prefer the check as a response hook (`api_resource` does): the
+    paginator sees a page only after the client parsed it, so a cut page is reported
+    by the JSON decoder, not by the check, which names it."""
     base = type(paginator)
 
     def update_state(self: BasePaginator, response: Response, data: Any = None) -> None:

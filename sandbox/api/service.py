@@ -4,7 +4,8 @@ and faults injected on demand, so that clients are tested against real failures.
 
 A service serves `Reply` objects from its routes; faults act on the wire (latency,
 5xx, a dropped connection, a truncated body) or on the page (a malformed envelope,
-records repeated from the page before), exactly where a real system fails.
+records repeated from the page before, records edited: a new field, a wrong type, a
+missing key), exactly where a real system fails.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FAULT_KINDS = ("latency", "error", "drop", "truncate", "malformed", "duplicate")
+FAULT_KINDS = ("latency", "error", "drop", "truncate", "malformed", "duplicate", "edit")
 TOKEN_SECONDS = 3600
 
 
@@ -49,6 +50,8 @@ class Fault:
     times: int = 1
     seconds: float = 0.0  # latency
     status: int = 503  # error
+    after: int = 0  # let this many matching requests pass first (fail page 3, not page 1)
+    edit: Callable[[Any], None] | None = None  # edit: changes the reply body in place
 
 
 Route = Callable[[Request], Reply]
@@ -66,6 +69,8 @@ class Service:
         self.max_requests_per_second = max_requests_per_second
         self.routes: dict[str, Route] = {}
         self.status_counts: Counter[int] = Counter()
+        self.served: deque[tuple[float, int]] = deque(maxlen=100_000)  # (monotonic, status)
+        self.token_seconds = TOKEN_SECONDS
         self._tokens: dict[str, float] = {}
         self._faults: list[Fault] = []
         self._recent: deque[float] = deque()
@@ -107,6 +112,9 @@ class Service:
         with self._lock:
             for fault in self._faults:
                 if fault.path in path:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -133,8 +141,10 @@ class Service:
             return Reply({"error": "invalid_client"}, 401)
         token = secrets.token_urlsafe(24)
         with self._lock:
-            self._tokens[token] = time.monotonic() + TOKEN_SECONDS
-        return Reply({"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS})
+            self._tokens[token] = time.monotonic() + self.token_seconds
+        return Reply(
+            {"access_token": token, "token_type": "Bearer", "expires_in": self.token_seconds}
+        )
 
     def authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):
@@ -198,6 +208,8 @@ def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
                 reply = service.handle(request)
             except ValueError as error:  # a bad query: the client's fault, say so
                 reply = Reply({"error": str(error)}, 400)
+            if fault and fault.kind == "edit" and fault.edit is not None:
+                fault.edit(reply.body)
             if fault and fault.kind == "malformed":
                 reply = Reply({"error": None, "page": "<html>gateway timeout</html>"}, 200)
             self._send(reply, truncate=bool(fault and fault.kind == "truncate"))
@@ -207,6 +219,7 @@ def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
             if truncate:
                 payload = payload[: len(payload) // 2]
             service.status_counts[reply.status] += 1
+            service.served.append((time.monotonic(), reply.status))
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))

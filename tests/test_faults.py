@@ -1,0 +1,376 @@
+"""The API ingest against the simulators failing for real: rate limits, 5xx, dropped
+connections, cut and malformed pages, a killed process, repeated and changed records,
+late records at the high-water mark, schema drift. dlt loads into a temporary DuckDB;
+the source's own tables are the truth every count and total is held to."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+import requests
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from ingest.api import RequestLog
+from ingest.pipelines import pipeline, source
+from orchestration.paths import REPO_ROOT
+from sandbox.api import Enterprise
+from sandbox.generate import generate
+
+JOURNALS = "JournalEntryItems"
+KEY = "company_code, fiscal_year, accounting_document, ledger_gl_line_item"
+AMOUNTS = "amount_in_company_code_currency, amount_in_transaction_currency"
+
+
+@pytest.fixture(scope="module")
+def extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("faults") / "sandbox"
+    generate(path, scale=0.005, seed=11)
+    return path
+
+
+@dataclass
+class Lake:
+    """One enterprise on loopback and one warehouse. With `history=False` ingest sees no
+    bulk files: every journal line comes through the API, page after page."""
+
+    systems: Enterprise
+    extracts: Path
+    warehouse: Path
+    dlt: Path
+    log: RequestLog
+
+    def load(self, system: str, *resources: str):
+        data = source(system, self.extracts, self.log)
+        if resources:
+            data = data.with_resources(*resources)
+        info = pipeline(system, self.warehouse, self.dlt).run(data, loader_file_format="parquet")
+        info.raise_on_failed_jobs()
+        return info
+
+    def extracted(self, system: str) -> dict[str, int]:
+        """Rows the last run extracted, per resource (quarantined ones included)."""
+        trace = pipeline(system, self.warehouse, self.dlt).last_trace
+        counts: dict[str, int] = {}
+        for metrics in trace.last_extract_info.metrics.values():
+            for metric in metrics:
+                for resource, m in metric["resource_metrics"].items():
+                    counts[resource] = counts.get(resource, 0) + m.items_count
+        return {r: n for r, n in counts.items() if not r.startswith("_dlt")}
+
+    def cursor(self, system: str, resource: str):
+        state = pipeline(system, self.warehouse, self.dlt).state
+        resources = state.get("sources", {}).get(system, {}).get("resources", {})
+        cursors = resources.get(resource, {}).get("incremental", {})
+        return next((c.get("last_value") for c in cursors.values()), None)
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def journals(self) -> tuple:
+        """Rows, distinct keys and amount totals of raw_erp.journal_items."""
+        return self.query(
+            f"select count(*), count(distinct ({KEY})), sum(amount_in_company_code_currency),"
+            f" sum(amount_in_transaction_currency) from raw_erp.journal_items"
+        )[0]
+
+    def source_journals(self) -> tuple:
+        data = self.systems.erp.tables[JOURNALS].data
+        return (
+            len(data),
+            len(data),  # the simulator's table is keyed
+            pc.sum(data["AmountInCompanyCodeCurrency"]).as_py(),
+            pc.sum(data["AmountInTransactionCurrency"]).as_py(),
+        )
+
+    def token(self, system: str) -> str:
+        service = self.systems.services[system]
+        return requests.post(
+            f"{service.base_url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": service.client_id,
+                "client_secret": service.client_secret,
+            },
+            timeout=10,
+        ).json()["access_token"]
+
+
+@pytest.fixture
+def make_lake(
+    extracts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Lake]]:
+    started: list[Enterprise] = []
+
+    def make(history: bool = True, **options) -> Lake:
+        systems = Enterprise(extracts, **options).start()
+        started.append(systems)
+        for name, value in systems.env().items():
+            monkeypatch.setenv(name, value)
+        # quick backoff on 5xx: the retries are what is tested, not their patience
+        monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.2")
+        seen = extracts if history else tmp_path / "no_history"
+        return Lake(systems, seen, tmp_path / "warehouse.duckdb", tmp_path / "dlt", RequestLog())
+
+    yield make
+    for systems in started:
+        systems.stop()
+
+
+# ---------------------------------------------------------------- retried, counted
+
+
+def test_429_and_5xx_and_a_dropped_connection_are_retried_and_counted(make_lake) -> None:
+    lake = make_lake(history=False, max_requests_per_second=2)
+    erp = lake.systems.erp
+    erp.page_size = 2000
+    erp.inject("error", JOURNALS, times=2, status=503, after=1)
+    erp.inject("error", JOURNALS, times=1, status=500, after=3)
+    erp.inject("drop", JOURNALS, times=1, after=5)
+    lake.load("erp", "journal_item_changes", "company_codes")
+    assert lake.journals() == lake.source_journals()
+    statuses = erp.status_counts
+    assert statuses[429] > 0 and statuses[503] == 2 and statuses[500] == 1
+    # every refused attempt was retried and counted: 429s, 5xx and the dropped connection
+    assert lake.log.retries == statuses[429] + 3 + 1
+    # Retry-After: 1 was waited out: no request within a second after a 429
+    served = list(erp.served)
+    waits = [b[0] - a[0] for a, b in zip(served, served[1:], strict=False) if a[1] == 429]
+    assert waits and min(waits) >= 0.95
+
+
+# ---------------------------------------------------------------- bad pages
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("truncate", r"JournalEntryItems.*page of \d+ bytes is not valid JSON \(truncated\?\)"),
+        ("malformed", r"JournalEntryItems.*page has no list at 'value'"),
+    ],
+)
+def test_a_bad_page_fails_the_load_keeps_the_cursor_and_the_next_run_loads_each_record_once(
+    make_lake, fault: str, error: str
+) -> None:
+    lake = make_lake(history=False)
+    lake.load("erp", "journal_item_changes")
+    before, mark = lake.journals(), lake.cursor("erp", "journal_item_changes")
+    lake.systems.advance_business_day()
+    lake.systems.erp.page_size = 10  # the day's changes span pages: the 3rd one is bad
+    lake.systems.erp.inject(fault, JOURNALS, after=2)
+    with pytest.raises(PipelineStepFailed, match=error):
+        lake.load("erp", "journal_item_changes")
+    assert lake.cursor("erp", "journal_item_changes") == mark
+    assert lake.journals() == before
+    lake.load("erp", "journal_item_changes")
+    assert lake.cursor("erp", "journal_item_changes") > mark
+    assert lake.journals() == lake.source_journals()
+    assert lake.journals() != before
+
+
+# ---------------------------------------------------------------- killed mid-load
+
+
+def _packages(dlt_dir: Path, stage: str) -> list[Path]:
+    return list((dlt_dir / "finsync_erp" / "load" / stage).glob("*/"))
+
+
+@pytest.mark.parametrize("stage", ["new", "normalized"])
+def test_sigkill_mid_load_then_the_next_run_matches_the_source_exactly(
+    make_lake, stage: str
+) -> None:
+    """Killed while extracting (a package being written) or loading (a normalized package
+    going into DuckDB): the next run finishes and raw equals the ERP, row for row."""
+    lake = make_lake(history=True)
+    # slow pages keep the process busy long enough to be caught in the act
+    lake.systems.erp.inject("latency", "", times=40, seconds=0.05)
+    env = os.environ | {"FINSYNC_DATA_DIR": str(lake.warehouse.parent)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--extracts", str(lake.extracts)]
+        + ["--warehouse", str(lake.warehouse), "--pipelines-dir", str(lake.dlt), "erp"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not _packages(lake.dlt, stage) and process.poll() is None:
+        assert time.monotonic() < deadline, "the load never reached the stage"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(30) == -signal.SIGKILL
+    lake.systems.erp.clear_faults()
+    lake.load("erp")
+    assert lake.journals() == lake.source_journals()
+    for table, entity in (("fx_rates", "ExchangeRates"), ("gl_accounts", "GLAccounts")):
+        assert lake.query(f"select count(*) from raw_erp.{table}")[0][0] == len(
+            lake.systems.erp.tables[entity]
+        )
+    assert lake.load("erp").loads_ids == []  # and nothing is left over to load twice
+
+
+# ---------------------------------------------------------------- repeated, changed, reversed
+
+
+def test_records_repeated_across_pages_end_as_one_row(make_lake) -> None:
+    lake = make_lake(history=False)
+    lake.systems.erp.page_size = 200
+    lake.systems.erp.inject("duplicate", JOURNALS, times=50)
+    lake.load("erp", "journal_item_changes")
+    assert lake.extracted("erp")["journal_item_changes"] > lake.source_journals()[0]
+    assert lake.journals() == lake.source_journals()
+
+
+def test_a_changed_record_ends_as_its_latest_version_and_a_reversal_nets_to_zero(
+    make_lake,
+) -> None:
+    lake = make_lake(history=True)
+    lake.load("erp")
+    lake.systems.advance_business_day()
+    lake.load("erp")
+    originals = lake.query(
+        "select distinct company_code, fiscal_year, accounting_document"
+        " from raw_erp.journal_items where is_reversed"
+    )
+    assert len(originals) == 1  # the vendor invoice the day reversed: its lines changed
+    company, year, original = originals[0]
+    document = f"company_code = '{company}' and fiscal_year = {year} and accounting_document"
+    versions = lake.query(
+        f"select count(*), count(*) filter (where is_reversed) from raw_erp.journal_items"
+        f" where {document} = '{original}'"
+    )[0]
+    source = lake.systems.erp.tables[JOURNALS].data
+    lines = source.filter(
+        (pc.field("CompanyCode") == company)
+        & (pc.field("FiscalYear") == year)
+        & (pc.field("AccountingDocument") == original)
+    )
+    assert versions == (len(lines), len(lines)) and len(lines) > 1
+    (doc,) = lake.query(
+        f"select distinct accounting_document from raw_erp.journal_items where company_code ="
+        f" '{company}' and reversal_reference_document = '{original}' and fiscal_year = {year}"
+    )[0]
+    nets = lake.query(
+        "select gl_account, sum(amount_in_company_code_currency),"
+        " sum(amount_in_transaction_currency) from raw_erp.journal_items"
+        f" where {document} in ('{doc}', '{original}') group by all"
+    )
+    assert nets and {(txn, cc) for _, txn, cc in nets} == {(Decimal(0), Decimal(0))}
+
+
+# ---------------------------------------------------------------- one business day
+
+
+def test_a_business_day_loads_exactly_its_changes_and_raw_ties_to_the_erp_trial_balance(
+    make_lake,
+) -> None:
+    lake = make_lake(history=True)
+    lake.load("erp")
+    changed = lake.systems.advance_business_day()["erp"]
+    lake.load("erp")
+    extracted = {k: v for k, v in lake.extracted("erp").items() if v}
+    assert extracted == {
+        "journal_item_changes": changed[JOURNALS],
+        "close_milestone_events": changed["CloseMilestoneEvents"],
+    }
+    assert changed[JOURNALS] > 0
+    assert lake.journals() == lake.source_journals()
+    erp = lake.systems.erp
+    url = f"{erp.base_url}/sap/opu/odata4/sap/api_finance/srvd_a2x/0001/TrialBalance"
+    headers = {"Authorization": f"Bearer {lake.token('erp')}"}
+    served = []
+    while url:
+        page = requests.get(url, headers=headers, timeout=30).json()
+        served += [
+            (
+                r["CompanyCode"],
+                r["FiscalYear"],
+                r["FiscalPeriod"],
+                r["GLAccount"],
+                Decimal(r["PeriodBalanceInCoCodeCrcy"]),
+            )
+            for r in page["value"]
+        ]
+        url = page.get("@odata.nextLink")
+    loaded = lake.query(
+        "select company_code, fiscal_year, fiscal_period, gl_account,"
+        " sum(amount_in_company_code_currency) from raw_erp.journal_items group by all"
+    )
+    assert len(served) > 500
+    assert sorted(loaded) == sorted(served)
+
+
+# ---------------------------------------------------------------- the cursor's boundary
+
+
+def test_a_late_record_with_the_high_water_marks_timestamp_is_loaded(make_lake) -> None:
+    """The vendor is asked `at or after` the mark; what was loaded at the mark is skipped."""
+    lake = make_lake()
+    lake.load("payroll")
+    workers = lake.systems.payroll.tables["workers"]
+    mark = workers.max_cursor()
+    assert lake.cursor("payroll", "workers") == mark
+    late = workers.data.filter(pc.field("Last_Updated") == mark).slice(0, 1)
+    late = late.set_column(0, "Worker_ID", pa.array(["W-LATE-1"]))
+    workers.upsert(late)
+    lake.load("payroll")
+    assert lake.extracted("payroll") == {"workers": 1, "payroll_results": 0}
+    assert lake.query("select count(*) from raw_payroll.workers")[0][0] == len(workers)
+    assert lake.load("payroll").loads_ids == []  # the boundary state is stable
+
+
+# ---------------------------------------------------------------- schema drift
+
+
+def _drift(body: dict) -> None:
+    """What a vendor's upgrade and a bad day send: a new field on every record, an amount
+    in words, a record without its key, a date that does not exist."""
+    for record in body["data"]:
+        record["Payroll_Area"] = f"PA-{record['Company']}"
+    body["data"][0]["Gross_Earnings"] = "twelve hundred"
+    del body["data"][1]["Payroll_Result_ID"]
+    body["data"][2]["Pay_Period_End"] = "2024-02-30"
+
+
+def test_schema_drift_adds_a_column_and_quarantines_bad_rows_with_their_reason(
+    make_lake,
+) -> None:
+    lake = make_lake()
+    lake.systems.payroll.inject("edit", "payrollResults", edit=_drift)
+    lake.load("payroll", "payroll_results")
+    served = len(lake.systems.payroll.tables["payrollResults"])
+    loaded, drifted = lake.query(
+        "select count(*), count(payroll_area) from raw_payroll.payroll_results"
+    )[0]
+    quarantined = lake.query(
+        "select reason, record_key from raw_payroll.quarantine order by reason"
+    )
+    assert loaded + len(quarantined) == served
+    assert len(quarantined) == 3
+    assert drifted == 500 - 3  # the first page carried the new field; nothing of it lost
+    assert quarantined == [
+        (
+            "Gross_Earnings='twelve hundred': The string 'twelve hundred' is not a valid"
+            " decimal128 number",
+            quarantined[0][1],
+        ),
+        (
+            "Pay_Period_End='2024-02-30': Failed to parse string: '2024-02-30' as a scalar"
+            " of type date32[day]",
+            quarantined[1][1],
+        ),
+        ("missing required field(s) ['Payroll_Result_ID']", "None"),
+    ]
+    assert quarantined[0][1] != "None" != quarantined[1][1]
