@@ -19,7 +19,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from ingest.api import ClientCredentials, RequestLog, page_holds
-from ingest.extracts import read_parquet
+from ingest.extracts import ExtractError, read_parquet
 from ingest.resources import files_resource
 from ingest.rest import api_resource
 from sandbox import schemas
@@ -91,12 +91,21 @@ def bulk_high_water_mark(folder: Path) -> tuple[datetime | None, list[str]]:
     files = sorted(folder.glob("*.parquet"))
     if not files:
         return None, []
-    latest = max(pc.max(pq.read_table(f, columns=["LastChangeDateTime"])[0]).as_py() for f in files)
+    latest = max(pc.max(_bulk_columns(f, ["LastChangeDateTime"])[0]).as_py() for f in files)
+    # keys as text: a file with a wrong-typed key has its rows refused by read_parquet
+    as_text = pa.schema([(k, pa.string()) for k in JOURNAL_KEY])
     at_mark = pa.concat_tables(
-        pq.read_table(f, columns=JOURNAL_KEY, filters=[("LastChangeDateTime", "=", latest)])
+        _bulk_columns(f, JOURNAL_KEY, [("LastChangeDateTime", "=", latest)]).cast(as_text)
         for f in files
     )
     return latest, sorted("|".join(str(v) for v in row.values()) for row in at_mark.to_pylist())
+
+
+def _bulk_columns(path: Path, columns: list[str], filters: list | None = None) -> pa.Table:
+    try:
+        return pq.read_table(path, columns=columns, filters=filters)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ExtractError(f"{path.name}: not a readable Parquet file: {error}") from error
 
 
 @dlt.source(name="erp", max_table_nesting=0)

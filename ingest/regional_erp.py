@@ -13,7 +13,10 @@ from sandbox import schemas
 
 @dlt.source(name="regional_erp", max_table_nesting=0)
 def regional_erp(extracts_dir: str = dlt.config.value):
-    """Local chart, local cost centers and monthly journal drops, named as the system names them."""
+    """Local chart, local cost centers and monthly journal drops, named as the system names them.
+
+    Debit and credit are both amounts of the functional currency, one of them zero: a
+    negative one is refused (the sign is in the column, not the number)."""
     root = Path(extracts_dir) / "regional_erp"
     yield files_resource(
         "accounts",
@@ -38,4 +41,5 @@ def regional_erp(extracts_dir: str = dlt.config.value):
         read_regional_csv,
         schemas.REGIONAL_JOURNAL_LINES,
         ["empresa", "numero_lancamento", "linha"],
+        non_negative=("debito_brl", "credito_brl"),
     )

@@ -1,18 +1,30 @@
-"""dlt resources over extract files in a folder, loaded once per file content."""
+"""dlt resources over extract files in a folder, loaded once per file content.
+
+A file's rows that keep the contract load; a row that does not goes to the
+system's `quarantine` table with the file, its row number, the reason and the row
+itself, so that no valid row waits for a bad neighbour and every source row is
+either loaded or quarantined.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.extract.resource import DltResource
 
+from ingest.api import QUARANTINE_HINTS
+from ingest.extracts import Extract, Refusal
 from ingest.landing import new_files
 
-Reader = Callable[[Path, pa.Schema], pa.Table]
+Reader = Callable[[Path, pa.Schema], Extract]
 
 _NAMING = NamingConvention()
 
@@ -22,12 +34,76 @@ def snake_case(table: pa.Table) -> pa.Table:
     return table.rename_columns([_NAMING.normalize_identifier(n) for n in table.column_names])
 
 
-def require_keys(table: pa.Table, primary_key: list[str]) -> pa.Table:
-    """Declare key columns non-nullable, as dlt does: a null key fails here, naming the column."""
-    fields = [
-        field.with_nullable(False) if field.name in primary_key else field for field in table.schema
-    ]
+def keyed_rows(
+    table: pa.Table,
+    primary_key: list[str],
+    row_numbers: list[int],
+    non_negative: tuple[str, ...] = (),
+) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """The rows a merge on `primary_key` can take, and (row index, reason) for the others.
+
+    A row without its whole key cannot be merged. Rows sharing a key within one file
+    are ambiguous (dlt would keep one of them at random): exact copies load once and
+    the extra copies are refused as duplicates; copies that differ are all refused.
+    A column that must not be negative (a debit or credit) refuses its negative rows.
+    """
+    reasons: dict[int, str] = {}
+    missing = functools.reduce(pc.or_, (pc.is_null(table.column(k)) for k in primary_key))
+    for row in pc.indices_nonzero(missing).to_pylist():
+        absent = [k for k in primary_key if table.column(k)[row].as_py() is None]
+        reasons[row] = f"missing key column(s) {absent}"
+    for name in non_negative:
+        negative = pc.fill_null(pc.less(table.column(name), 0), False)
+        for row in pc.indices_nonzero(negative).to_pylist():
+            reasons.setdefault(row, f"{name}={table.column(name)[row].as_py()}: negative")
+    counts = table.select(primary_key).group_by(primary_key).aggregate([([], "count_all")])
+    repeated = counts.filter(pc.greater(counts.column("count_all"), 1))
+    if len(repeated):
+        indexed = table.append_column("_row", pa.array(range(len(table)), pa.int64()))
+        copies = indexed.join(repeated.drop(["count_all"]), primary_key, join_type="inner")
+        by_key: dict[tuple, list[dict]] = defaultdict(list)
+        for row in copies.sort_by("_row").to_pylist():
+            by_key[tuple(row[k] for k in primary_key)].append(row)
+        for key, rows in by_key.items():
+            bodies = {
+                json.dumps({k: v for k, v in r.items() if k != "_row"}, default=str) for r in rows
+            }
+            first = rows[0]["_row"]
+            for row in rows:
+                if len(bodies) > 1:
+                    reason = f"key {list(key)} appears {len(rows)} times with different values"
+                elif row["_row"] == first:
+                    continue
+                else:
+                    reason = f"exact duplicate of row {row_numbers[first]} of the file"
+                reasons.setdefault(row["_row"], reason)
+    if not reasons:
+        return _keys_required(table, primary_key), []
+    keep = pa.array([row not in reasons for row in range(len(table))])
+    return _keys_required(table.filter(keep), primary_key), sorted(reasons.items())
+
+
+def _keys_required(table: pa.Table, primary_key: list[str]) -> pa.Table:
+    """Key columns non-nullable, as dlt declares them."""
+    fields = [f.with_nullable(f.name not in primary_key) for f in table.schema]
     return table.cast(pa.schema(fields))
+
+
+def quarantine_rows(
+    system: str, resource: str, file_name: str, key: list[str], refused: list[Refusal]
+) -> list[dict]:
+    return [
+        {
+            "source_system": system,
+            "resource": resource,
+            "file_name": file_name,
+            "row_number": refusal.row_number,
+            "record_key": "|".join(str(refusal.payload.get(k, "")) for k in key),
+            "reason": refusal.reason,
+            "payload": json.dumps(refusal.payload, default=str, sort_keys=True),
+        }
+        for refusal in refused
+    ]
 
 
 def files_resource(
@@ -37,6 +113,7 @@ def files_resource(
     reader: Reader,
     schema: pa.Schema,
     primary_key: list[str],
+    non_negative: tuple[str, ...] = (),
 ) -> DltResource:
     """Files in a folder matching `pattern`: only files not loaded before are read.
 
@@ -47,13 +124,27 @@ def files_resource(
     with the same load package as the rows: a crash mid-load loads them again.
     Rows are merged on their key, so a re-delivered file never doubles a row.
     """
+    vendor_key = [n for n in schema.names if _NAMING.normalize_identifier(n) in primary_key]
 
     def rows() -> Iterator[pa.Table]:
+        system = dlt.current.source_schema().name
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
         for landed in new_files(folder, pattern, loaded):
-            table = require_keys(snake_case(reader(landed.path, schema)), primary_key)
+            extract = reader(landed.path, schema)
+            table, refused_rows = keyed_rows(
+                snake_case(extract.rows), primary_key, extract.row_numbers, non_negative
+            )
+            refused = list(extract.refused)
+            if refused_rows:
+                payloads = extract.rows.to_pylist()
+                refused += [
+                    Refusal(extract.row_numbers[i], why, payloads[i]) for i, why in refused_rows
+                ]
             file_name = pa.nulls(len(table), pa.string()).fill_null(landed.path.name)
             yield table.append_column("_file_name", file_name)
+            if refused:
+                bad = quarantine_rows(system, name, landed.path.name, vendor_key, refused)
+                yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
             loaded[landed.sha256] = landed.path.name
 
     return dlt.resource(rows, name=name, primary_key=primary_key, write_disposition="merge")
