@@ -1,0 +1,174 @@
+"""`make bench` (`python -m bench --scale 1 --scale 10`): finsync against the floor.
+
+For each scale, in `data/bench/scale-<scale>/` (wiped first, so every build is from
+scratch), in this order, each in a process of its own:
+  1. generate the demo enterprise's extracts;
+  2. the floor: `floor.sql`, plain DuckDB on the same extract files;
+  3. the naive alternative: `naive_pandas.py`;
+  4. finsync's full build: the main job through the simulated APIs (ingest,
+     dbt build with its tests, Pandera checks, exports);
+  5. the agreement check: the floor and pandas published finsync's numbers;
+  6. finsync's incremental run after one business day of new postings.
+Prints one table per scale and writes every figure to `data/bench/<timestamp>.json`
+and `data/bench/latest.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from bench.agreement import disagreements
+from bench.measure import Measured, measure
+from orchestration.paths import REPO_ROOT, Paths
+
+SEED = 7
+INSTANCE_CONFIG = REPO_ROOT / "orchestration" / "instance" / "dagster.yaml"
+
+
+def bench_scale(scale: float, root: Path) -> dict:
+    data = root / f"scale-{scale:g}"
+    shutil.rmtree(data, ignore_errors=True)
+    (data / "dagster").mkdir(parents=True)
+    shutil.copy(INSTANCE_CONFIG, data / "dagster" / "dagster.yaml")
+    env = {**os.environ, "FINSYNC_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "dagster")}
+    py = [sys.executable, "-m"]
+    logs = data / "logs"
+
+    def timed(name: str, argv: list[str]) -> Measured:
+        print(f"  {name} ...", flush=True)
+        return measure(py + argv, env, logs / f"{name}.log")
+
+    paths = Paths(data)
+    runs = {
+        "generation": timed(
+            "generation",
+            ["sandbox", "--scale", f"{scale:g}", "--seed", str(SEED), "--out", str(paths.extracts)],
+        ),
+        "floor": timed("floor", ["bench.floor", str(data)]),
+        "pandas": timed("pandas", ["bench.naive_pandas", str(data)]),
+        "finsync_full": timed("finsync_full", ["bench.finsync", "full", str(data / "full.json")]),
+    }
+    agreement = disagreements(data)
+    runs["finsync_incremental"] = timed(
+        "finsync_incremental", ["bench.finsync", "incremental", str(data / "incremental.json")]
+    )
+    full = json.loads((data / "full.json").read_text())
+    incremental = json.loads((data / "incremental.json").read_text())
+    return {
+        "scale": scale,
+        "gl_lines": full["gl_lines"],
+        "runs": {name: {"seconds": m.seconds, "peak_rss": m.peak_rss} for name, m in runs.items()},
+        "full": full,
+        "incremental": incremental,
+        "disagreements": agreement,
+    }
+
+
+def layers(run: dict) -> dict[str, float]:
+    """Seconds per layer of a finsync run, from its step and dbt timings."""
+    out: dict[str, float] = {"simulators (start)": run["simulators_s"]}
+    for step, seconds in sorted(run["steps"].items()):
+        if step.startswith("load_"):
+            out[f"ingest {step.removeprefix('load_')}"] = seconds
+    steps = run["steps"]
+    out["dbt build (step)"] = steps.get("dbt_models", 0.0)
+    for layer, seconds in sorted(run["dbt_layers"].items()):
+        if layer != "elapsed":
+            out[f"  dbt {layer} (busy)"] = seconds
+    out["checks (Pandera, ties)"] = sum(
+        s for k, s in steps.items() if k.endswith("_contract") or "ties_to" in k
+    )
+    out["exports"] = sum(
+        s for k, s in steps.items() if k.startswith("exports__") and "ties_to" not in k
+    )
+    return out
+
+
+def table(result: dict) -> str:
+    runs = result["runs"]
+    lines_ = result["gl_lines"]
+    full, floor, pandas = (runs[n]["seconds"] for n in ("finsync_full", "floor", "pandas"))
+
+    def row(name: str, key: str) -> str:
+        seconds, rss = runs[key]["seconds"], runs[key]["peak_rss"]
+        rate = f"{lines_ / seconds:>12,.0f}" if lines_ else f"{'':>12}"
+        return f"  {name:<34}{seconds:>9.1f}{rss / 2**20:>11,.0f}{rate}"
+
+    failed = [
+        f"  {phase} run FAILED steps: {', '.join(result[phase]['failed_steps'])}"
+        for phase in ("full", "incremental")
+        if result[phase]["failed_steps"]
+    ]
+    out = [
+        f"scale {result['scale']:g}: {lines_:,} GL journal lines",
+        *failed,
+        f"  {'':<34}{'wall s':>9}{'peak MiB':>11}{'lines/s':>12}",
+        row("generation (not in the build)", "generation"),
+        row("floor: one DuckDB SQL script", "floor"),
+        row("naive: pandas", "pandas"),
+        row("finsync full build", "finsync_full"),
+        row("finsync incremental (one day)", "finsync_incremental"),
+        "",
+        f"  finsync / floor   {full / floor:6.1f}x",
+        f"  finsync / pandas  {full / pandas:6.2f}x",
+        f"  incremental / full  {runs['finsync_incremental']['seconds'] / full:6.1%}",
+        "",
+        "  full build by layer (s):",
+    ]
+    out += [f"    {name:<32}{s:>9.1f}" for name, s in layers(result["full"]).items()]
+    out += ["  incremental run by layer (s):"]
+    out += [f"    {name:<32}{s:>9.1f}" for name, s in layers(result["incremental"]).items()]
+    for contender, problems in result["disagreements"].items():
+        verdict = "agrees with finsync's marts" if not problems else "DISAGREES"
+        out.append(f"  {contender}: {verdict}")
+        out += [f"    {p}" for p in problems]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, action="append")
+    args = parser.parse_args()
+    root = Paths.from_env().data / "bench"
+    root.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    report = {
+        "started_at": started.isoformat(),
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "memory_bytes": psutil.virtual_memory().total,
+            "load_average_1m": os.getloadavg()[0],
+            "python": platform.python_version(),
+        },
+        "scales": [],
+    }
+    for scale in args.scale or [1.0, 10.0]:
+        print(f"scale {scale:g}: measuring in {root / f'scale-{scale:g}'}", flush=True)
+        result = bench_scale(scale, root)
+        report["scales"].append(result)
+        print(table(result), flush=True)
+    report["machine"]["load_average_1m_at_end"] = os.getloadavg()[0]
+    text = json.dumps(report, indent=2, default=str)
+    (root / f"{started:%Y%m%dT%H%M%SZ}.json").write_text(text)
+    (root / "latest.json").write_text(text)
+    print(f"figures: {root / 'latest.json'}")
+    failed = any(
+        any(r["disagreements"].values())
+        or r["full"]["failed_steps"]
+        or r["incremental"]["failed_steps"]
+        for r in report["scales"]
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

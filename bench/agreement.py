@@ -1,0 +1,62 @@
+"""Do the contenders publish finsync's numbers? Row counts and totals per product.
+
+A comparison of times is honest only if the work is the same: for each published
+product, the floor and the pandas script must have as many rows as finsync's mart
+and the same sum of absolute amounts (the floor exactly, in decimals; pandas, which
+computes in floats, to within a cent per row).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+# product -> (finsync mart, amount columns compared)
+PRODUCTS = {
+    "gl_lines": ("fct_gl_journal_lines", ("amount_functional", "amount_group")),
+    "trial_balance": ("trial_balance", ("closing_functional", "closing_group", "movement_group")),
+    "income_statement": ("income_statement", ("amount_period_group", "amount_ytd_group")),
+    "balance_sheet": ("balance_sheet", ("balance_group",)),
+    "consolidation_eliminations": (
+        "consolidation_eliminations",
+        ("amount_period_group", "amount_closing_group"),
+    ),
+    "consolidated_income_statement": (
+        "consolidated_income_statement",
+        ("amount_period_group", "amount_ytd_group"),
+    ),
+    "consolidated_balance_sheet": ("consolidated_balance_sheet", ("balance_group",)),
+}
+
+
+def totals(con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...]) -> list:
+    sums = ", ".join(f"sum(abs({column}))" for column in columns)
+    return list(con.execute(f"select count(*), {sums} from {relation}").fetchone())
+
+
+def disagreements(data: Path) -> dict[str, list[str]]:
+    """Per contender, the products whose rows or totals differ from finsync's marts."""
+    found: dict[str, list[str]] = {"floor": [], "pandas": []}
+    with duckdb.connect() as con:
+        con.execute("attach ? as finsync (read_only)", [str(data / "warehouse.duckdb")])
+        con.execute("attach ? as floor (read_only)", [str(data / "floor" / "floor.duckdb")])
+        for product, (mart, columns) in PRODUCTS.items():
+            expected = totals(con, f"finsync.marts.{mart}", columns)
+            floor = totals(con, f"floor.{product}", columns)
+            if floor != expected:
+                found["floor"].append(f"{product}: {floor} != {expected}")
+            pandas = totals(con, f"read_parquet('{_pandas_file(data, product)}')", columns)
+            rows = expected[0]
+            pairs = zip(pandas[1:], expected[1:], strict=True)
+            off = [abs(Decimal(str(a or 0)) - b) for a, b in pairs]
+            if pandas[0] != rows or any(d > Decimal("0.01") * rows for d in off):
+                found["pandas"].append(f"{product}: {pandas} != {expected}")
+    return found
+
+
+def _pandas_file(data: Path, product: str) -> Path:
+    if product == "gl_lines":
+        return data / "pandas" / "exports" / "reporting" / "gl_lines" / "*.parquet"
+    return data / "pandas" / f"{product}.parquet"

@@ -1,0 +1,459 @@
+"""The naive alternative: finsync's GL products as an analyst's pandas script would make
+them: `python -m bench.naive_pandas DIR` reads DIR/sandbox, writes DIR/pandas/.
+
+The same computation as `floor.sql` (and finsync's dbt models), in floats, loading
+every file into memory and writing one file per fiscal period with pandas' own
+writers. Nothing here is tuned: that is the point of the comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from orchestration.paths import DBT_PROJECT_DIR
+
+GROUP_CURRENCY, START_MONTH = "USD", 4
+RETAINED_EARNINGS, CTA, IC_PL_DIFFERENCE = "330000", "340000", "721000"
+KEY = ["entity_code", "account_code", "partner_entity_code"]
+AMOUNTS = ("valor_moeda", "debito_brl", "credito_brl")
+CSV_TYPES = (
+    {"linha": "int64"}
+    | dict.fromkeys(AMOUNTS, "float64")
+    | {column: "string" for column in ("empresa", "numero_lancamento", "conta", "centro_custo")}
+)
+
+
+def load(extracts: Path) -> dict[str, pd.DataFrame]:
+    erp = extracts / "erp"
+    seeds = DBT_PROJECT_DIR / "seeds"
+    regional = pd.concat(
+        pd.read_csv(path, sep=";", decimal=",", dtype=CSV_TYPES)
+        for path in sorted((extracts / "regional_erp" / "drops").glob("*.csv"))
+    )
+    return {
+        "journal_items": pd.read_parquet(erp / "journal_items"),
+        "regional": regional,
+        "fx_rates": pd.read_parquet(erp / "fx_rates.parquet"),
+        "companies": pd.read_parquet(erp / "company_codes.parquet"),
+        "gl_accounts": pd.read_parquet(erp / "gl_accounts.parquet"),
+        "statement_items": pd.read_parquet(erp / "financial_statement_items.parquet"),
+        "map_accounts": pd.read_csv(seeds / "map_regional_accounts.csv", dtype=str),
+        "map_cost_centers": pd.read_csv(seeds / "map_regional_cost_centers.csv", dtype=str),
+        "map_companies": pd.read_csv(seeds / "map_regional_companies.csv", dtype=str),
+    }
+
+
+def fiscal_periods(posting_dates: pd.Series) -> pd.DataFrame:
+    first = posting_dates.min().to_period("M").to_timestamp()
+    last = posting_dates.max().to_period("M").to_timestamp()
+    start = first - pd.DateOffset(months=(first.month - START_MONTH) % 12)
+    end = last + pd.DateOffset(months=12 - (last.month - START_MONTH) % 12)
+    months = pd.date_range(start, end, freq="MS", inclusive="left")
+    periods = pd.DataFrame({"period_start_date": months})
+    periods["period_end_date"] = months + pd.offsets.MonthEnd(0)
+    periods["period_index"] = np.arange(1, len(months) + 1)
+    periods["fiscal_year"] = months.year + (months.month >= START_MONTH)
+    periods["fiscal_period"] = (months.month - START_MONTH) % 12 + 1
+    periods["period_id"] = [
+        f"{y}-P{p:02d}" for y, p in zip(periods.fiscal_year, periods.fiscal_period, strict=True)
+    ]
+    return periods
+
+
+def daily_rates(fx: pd.DataFrame) -> pd.DataFrame:
+    fx = fx[(fx.ExchangeRateType == "M") & (fx.ExchangeRate.astype(float) > 0)]
+    direct = fx[(fx.ToCurrency == GROUP_CURRENCY) & (fx.FromCurrency != GROUP_CURRENCY)]
+    inverse = fx[(fx.FromCurrency == GROUP_CURRENCY) & (fx.ToCurrency != GROUP_CURRENCY)]
+    quotes = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "currency_code": direct.FromCurrency,
+                    "valid_from": pd.to_datetime(direct.ValidFrom),
+                    "rate": direct.ExchangeRate.astype(float),
+                    "priority": 1,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "currency_code": inverse.ToCurrency,
+                    "valid_from": pd.to_datetime(inverse.ValidFrom),
+                    "rate": 1 / inverse.ExchangeRate.astype(float),
+                    "priority": 2,
+                }
+            ),
+        ]
+    )
+    quotes = quotes.sort_values("priority").drop_duplicates(["currency_code", "valid_from"])
+    days = pd.date_range(pd.to_datetime(fx.ValidFrom).min(), pd.to_datetime(fx.ValidFrom).max())
+    out = []
+    for currency, rates in quotes.groupby("currency_code"):
+        series = rates.set_index("valid_from").sort_index()["rate"].reindex(days, method="ffill")
+        out.append(pd.DataFrame({"currency_code": currency, "rate_date": days, "rate": series}))
+    out.append(pd.DataFrame({"currency_code": GROUP_CURRENCY, "rate_date": days, "rate": 1.0}))
+    return pd.concat(out).dropna()
+
+
+def period_rates(daily: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    daily = daily.assign(period_start_date=daily.rate_date.dt.to_period("M").dt.to_timestamp())
+    daily = daily.merge(periods, on="period_start_date")
+    average = daily.groupby(["currency_code", "period_id"], as_index=False).rate.mean()
+    closing = daily[daily.rate_date == daily.period_end_date]
+    closing = closing[["currency_code", "period_id", "rate"]]
+    return average.rename(columns={"rate": "average_rate"}).merge(
+        closing.rename(columns={"rate": "closing_rate"}), how="left"
+    )
+
+
+def journal_lines(src: dict[str, pd.DataFrame], periods: pd.DataFrame) -> pd.DataFrame:
+    items = src["journal_items"]
+    erp = pd.DataFrame(
+        {
+            "document_key": "erp|"
+            + items.CompanyCode
+            + "|"
+            + items.FiscalYear.astype(str)
+            + "|"
+            + items.AccountingDocument,
+            "entity_code": items.CompanyCode,
+            "account_code": items.GLAccount,
+            "cost_center_code": items.CostCenter,
+            "partner_entity_code": items.PartnerCompany,
+            "posting_date": pd.to_datetime(items.PostingDate),
+            "currency_functional": items.CompanyCodeCurrency,
+            "amount_functional": items.AmountInCompanyCodeCurrency.astype(float),
+        }
+    )
+    reg = src["regional"]
+    reg = reg.merge(src["map_accounts"], how="left", left_on="conta", right_on="local_account_code")
+    reg = reg.merge(
+        src["map_cost_centers"],
+        how="left",
+        left_on="centro_custo",
+        right_on="local_cost_center_code",
+    )
+    reg = reg.merge(
+        src["map_companies"], how="left", left_on="empresa", right_on="local_company_code"
+    )
+    currencies = src["companies"].set_index("CompanyCode").Currency
+    regional = pd.DataFrame(
+        {
+            "document_key": "regional_erp|" + reg.empresa + "|" + reg.numero_lancamento,
+            "entity_code": reg.group_company_code.fillna("UNMAPPED"),
+            "account_code": reg.group_account_code.fillna("UNMAPPED").where(reg.conta.notna()),
+            "cost_center_code": reg.group_cost_center_code.fillna("UNMAPPED").where(
+                reg.centro_custo.notna()
+            ),
+            "partner_entity_code": reg.parceiro,
+            "posting_date": pd.to_datetime(reg.data_lancamento, format="%d/%m/%Y"),
+            "currency_functional": reg.group_company_code.map(currencies),
+            "amount_functional": reg.debito_brl.astype(float) - reg.credito_brl.astype(float),
+        }
+    )
+    lines = pd.concat([erp, regional], ignore_index=True)
+    bad = (
+        ~lines.entity_code.isin(currencies.index)
+        | lines.account_code.isna()
+        | lines.posting_date.isna()
+        | lines.amount_functional.isna()
+        | lines.currency_functional.isna()
+        | (lines.posting_date < periods.period_start_date.min())
+        | (lines.posting_date > periods.period_end_date.max())
+    )
+    lines = lines[~lines.document_key.isin(lines.document_key[bad])]
+    lines["period_start_date"] = lines.posting_date.dt.to_period("M").dt.to_timestamp()
+    return lines.merge(periods[["period_start_date", "period_id"]], on="period_start_date")
+
+
+def balances(
+    lines: pd.DataFrame,
+    periods: pd.DataFrame,
+    rates: pd.DataFrame,
+    accounts: pd.DataFrame,
+    companies: pd.DataFrame,
+) -> pd.DataFrame:
+    lines = lines.assign(partner_entity_code=lines.partner_entity_code.fillna(""))
+    movements = lines.groupby([*KEY, "period_id"], as_index=False).agg(
+        movement_functional=("amount_functional", "sum"),
+        movement_historical_group=("amount_group", "sum"),
+    )
+    entities = movements.entity_code.unique()
+    keys = pd.concat(
+        [
+            movements[KEY].drop_duplicates(),
+            pd.DataFrame({"entity_code": entities, "account_code": RETAINED_EARNINGS}),
+            pd.DataFrame({"entity_code": entities, "account_code": CTA}),
+        ]
+    ).fillna({"partner_entity_code": ""})
+    keys = keys.drop_duplicates()
+    calendar = periods[["period_id", "period_index", "fiscal_year", "fiscal_period"]]
+    grid = keys.merge(calendar, how="cross")
+    grid = grid.merge(accounts[["account_code", "statement", "section"]], how="left")
+    grid = grid.merge(
+        companies[["CompanyCode", "Currency"]].rename(
+            columns={"CompanyCode": "entity_code", "Currency": "currency_functional"}
+        ),
+        how="left",
+    )
+    grid["translation_method"] = np.select(
+        [
+            grid.account_code == CTA,
+            grid.statement == "PL",
+            grid.section == "Equity",
+        ],
+        ["cta", "average", "historical"],
+        "closing",
+    )
+    grid = grid.merge(movements, how="left").fillna(
+        {"movement_functional": 0.0, "movement_historical_group": 0.0}
+    )
+    grid = grid.merge(
+        rates.rename(columns={"currency_code": "currency_functional"}), how="left"
+    ).sort_values([*KEY, "period_index"])
+    grid["movement_average_group"] = (grid.movement_functional * grid.average_rate).round(2)
+    is_pl = grid.translation_method == "average"
+    results = (
+        grid[is_pl]
+        .groupby(["entity_code", "fiscal_year"], as_index=False)[
+            ["movement_functional", "movement_average_group"]
+        ]
+        .sum()
+        .rename(
+            columns={
+                "movement_functional": "carryforward_functional",
+                "movement_average_group": "carryforward_group",
+            }
+        )
+    )
+    results["fiscal_year"] += 1
+    results["account_code"], results["partner_entity_code"], results["fiscal_period"] = (
+        RETAINED_EARNINGS,
+        "",
+        1,
+    )
+    grid = grid.merge(results, how="left").fillna(
+        {"carryforward_functional": 0.0, "carryforward_group": 0.0}
+    )
+    grid = grid.sort_values([*KEY, "period_index"]).reset_index(drop=True)
+    is_pl = grid.translation_method == "average"
+    by_key = grid.groupby(KEY, sort=False)
+    by_year = grid.groupby([*KEY, "fiscal_year"], sort=False)
+    grid["closing_functional"] = np.where(
+        is_pl,
+        by_year.movement_functional.cumsum(),
+        (grid.movement_functional + grid.carryforward_functional)
+        .groupby([grid[k] for k in KEY])
+        .cumsum(),
+    )
+    at_transaction_rates = np.where(
+        is_pl,
+        by_year.movement_average_group.cumsum(),
+        (grid.movement_historical_group + grid.carryforward_group)
+        .groupby([grid[k] for k in KEY])
+        .cumsum(),
+    )
+    grid["closing_group"] = np.where(
+        grid.translation_method == "closing",
+        (grid.closing_functional * grid.closing_rate).round(2),
+        at_transaction_rates,
+    )
+    entity_total = grid.groupby(["entity_code", "period_id"]).closing_group.transform("sum")
+    grid.loc[grid.translation_method == "cta", "closing_group"] -= entity_total
+    first_of_year = is_pl & (grid.fiscal_period == 1)
+    grid["opening_functional"] = by_key.closing_functional.shift(1, fill_value=0.0).where(
+        ~first_of_year, 0.0
+    )
+    grid["opening_group"] = grid.groupby(KEY, sort=False).closing_group.shift(1, fill_value=0.0)
+    grid.loc[first_of_year, "opening_group"] = 0.0
+    grid["movement_group"] = np.where(
+        is_pl, grid.movement_average_group, grid.movement_historical_group
+    )
+    return grid
+
+
+def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    periods = fiscal_periods(pd.to_datetime(src["journal_items"].PostingDate))
+    daily = daily_rates(src["fx_rates"])
+    rates = period_rates(daily, periods)
+    accounts = src["gl_accounts"].merge(src["statement_items"], on="FinancialStatementItem")
+    accounts = accounts.rename(
+        columns={
+            "GLAccount": "account_code",
+            "Statement": "statement",
+            "Section": "section",
+            "FinancialStatementItem": "statement_line_code",
+            "IsIntercompany": "is_intercompany",
+        }
+    )[["account_code", "statement", "section", "statement_line_code", "is_intercompany"]]
+    unmapped = ["UNMAPPED", "BS", "Unmapped", "UNMAPPED", False]
+    accounts.loc[len(accounts)] = unmapped
+
+    lines = journal_lines(src, periods)
+    lines = lines.merge(
+        daily.rename(columns={"currency_code": "currency_functional", "rate_date": "posting_date"}),
+        how="left",
+    )
+    lines["amount_group"] = (lines.amount_functional * lines.rate).round(2)
+    grid = balances(lines, periods, rates, accounts, src["companies"])
+
+    amounts = [
+        "opening_functional",
+        "movement_functional",
+        "carryforward_functional",
+        "closing_functional",
+        "opening_group",
+        "movement_group",
+        "carryforward_group",
+        "closing_group",
+    ]
+    trial_balance = grid.groupby(
+        ["entity_code", "account_code", "period_id", "translation_method"], as_index=False
+    )[amounts].sum()
+    trial_balance["translation_difference_group"] = (
+        trial_balance.closing_group
+        - trial_balance.opening_group
+        - trial_balance.carryforward_group
+        - trial_balance.movement_group
+    )
+    with_lines = trial_balance.merge(accounts, on="account_code")
+    pl = with_lines[with_lines.statement == "PL"]
+    income_statement = pl.groupby(
+        ["entity_code", "period_id", "statement_line_code"], as_index=False
+    )[["movement_group", "closing_group"]].sum()
+    income_statement["amount_period_group"] = -income_statement.movement_group
+    income_statement["amount_ytd_group"] = -income_statement.closing_group
+    with_lines["bs_line"] = with_lines.statement_line_code.where(
+        with_lines.statement != "PL", "CURRENT_YEAR_EARNINGS"
+    )
+    balance_sheet = with_lines.groupby(
+        ["entity_code", "period_id", "bs_line"], as_index=False
+    ).closing_group.sum()
+    balance_sheet = balance_sheet.rename(
+        columns={"bs_line": "statement_line_code", "closing_group": "balance_group"}
+    )
+
+    companies = src["companies"]
+    parent = companies.loc[companies.ConsolidationParent.isna(), "CompanyCode"].iloc[0]
+    ic = grid.merge(accounts[["account_code", "is_intercompany"]], on="account_code")
+    ic = ic[
+        ic.is_intercompany.astype(bool)
+        & ic.partner_entity_code.isin(src["companies"].CompanyCode)
+        & ((ic.closing_group != 0) | (ic.opening_group != 0))
+    ]
+    ic = ic.assign(
+        pair_code=np.where(
+            ic.entity_code < ic.partner_entity_code,
+            ic.entity_code + "~" + ic.partner_entity_code,
+            ic.partner_entity_code + "~" + ic.entity_code,
+        ),
+        elimination_type=np.where(ic.statement == "PL", "revenue_and_expense", "balances"),
+        amount_period_group=-(ic.closing_group - ic.opening_group),
+        amount_closing_group=-ic.closing_group,
+    )
+    legs = ic[
+        ["period_id", "pair_code", "elimination_type", "entity_code", "account_code"]
+        + ["amount_period_group", "amount_closing_group"]
+    ]
+    differences = legs.groupby(["period_id", "pair_code", "elimination_type"], as_index=False)[
+        ["amount_period_group", "amount_closing_group"]
+    ].sum()
+    differences[["amount_period_group", "amount_closing_group"]] *= -1
+    differences["entity_code"] = parent
+    differences["account_code"] = np.where(
+        differences.elimination_type == "balances", CTA, IC_PL_DIFFERENCE
+    )
+    eliminations = pd.concat([legs, differences], ignore_index=True)
+
+    elim_pl = eliminations[eliminations.elimination_type == "revenue_and_expense"]
+    consolidated_pl = pd.concat(
+        [
+            trial_balance[["account_code", "period_id", "movement_group", "closing_group"]],
+            elim_pl.rename(
+                columns={
+                    "amount_period_group": "movement_group",
+                    "amount_closing_group": "closing_group",
+                }
+            )[["account_code", "period_id", "movement_group", "closing_group"]],
+        ]
+    ).merge(accounts, on="account_code")
+    consolidated_income_statement = (
+        consolidated_pl[consolidated_pl.statement == "PL"]
+        .groupby(["period_id", "statement_line_code"], as_index=False)[
+            ["movement_group", "closing_group"]
+        ]
+        .sum()
+    )
+    consolidated_income_statement[
+        "amount_period_group"
+    ] = -consolidated_income_statement.movement_group
+    consolidated_income_statement["amount_ytd_group"] = -consolidated_income_statement.closing_group
+    consolidated_bs = pd.concat(
+        [
+            trial_balance[["account_code", "period_id", "closing_group"]],
+            eliminations.rename(columns={"amount_closing_group": "closing_group"})[
+                ["account_code", "period_id", "closing_group"]
+            ],
+        ]
+    ).merge(accounts, on="account_code")
+    consolidated_bs["line"] = consolidated_bs.statement_line_code.where(
+        consolidated_bs.statement != "PL", "CURRENT_YEAR_EARNINGS"
+    )
+    consolidated_balance_sheet = (
+        consolidated_bs.groupby(["period_id", "line"], as_index=False)
+        .closing_group.sum()
+        .rename(columns={"closing_group": "balance_group", "line": "statement_line_code"})
+    )
+    actuals = (
+        lines.merge(accounts[accounts.statement == "PL"][["account_code"]], on="account_code")
+        .assign(cost_center_code=lambda f: f.cost_center_code.fillna("NONE"))
+        .groupby(
+            ["period_id", "entity_code", "account_code", "cost_center_code", "currency_functional"],
+            as_index=False,
+        )[["amount_functional", "amount_group"]]
+        .sum()
+    )
+    return {
+        "gl_lines": lines.drop(columns=["rate", "period_start_date"]),
+        "trial_balance": trial_balance,
+        "income_statement": income_statement,
+        "balance_sheet": balance_sheet,
+        "consolidation_eliminations": eliminations,
+        "consolidated_income_statement": consolidated_income_statement,
+        "consolidated_balance_sheet": consolidated_balance_sheet,
+        "fpa_actuals": actuals,
+    }
+
+
+def export(tables: dict[str, pd.DataFrame], out: Path) -> None:
+    """One file per fiscal period, as finsync publishes them."""
+    for name in ("trial_balance", "income_statement", "balance_sheet", "gl_lines"):
+        folder = out / "reporting" / name
+        folder.mkdir(parents=True)
+        for period, rows in tables[name].groupby("period_id"):
+            rows.to_parquet(folder / f"{period}.parquet", index=False)
+    folder = out / "fpa" / "actuals"
+    folder.mkdir(parents=True)
+    for period, rows in tables["fpa_actuals"].groupby("period_id"):
+        rows.to_csv(folder / f"{period}.csv", index=False)
+
+
+def run(data: Path) -> dict[str, pd.DataFrame]:
+    out = data / "pandas"
+    shutil.rmtree(out, ignore_errors=True)
+    tables = products(load(data / "sandbox"))
+    export(tables, out / "exports")
+    for name, table in tables.items():  # for the bench's agreement check
+        if name not in {"gl_lines", "fpa_actuals"}:
+            table.to_parquet(out / f"{name}.parquet", index=False)
+    return tables
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("data", type=Path)
+    run(parser.parse_args().data.resolve())
