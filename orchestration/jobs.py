@@ -7,13 +7,15 @@ import dagster as dg
 
 from orchestration.exports.fpa import ACTUALS
 from orchestration.exports.reporting import PERIOD_MARTS, reporting_key
+from orchestration.partitions import PERIODS_JOB
 
 MAIN_JOB = "finsync_main"
 ACTUALS_JOB = "daily_actuals_sync"
 FORECAST_JOB = "weekly_forecast_refresh"
-PERIODS_JOB = "publish_fiscal_periods"
 
 PERIOD_EXPORTS = [ACTUALS, *(reporting_key(mart) for mart in PERIOD_MARTS)]
+# the first model that holds GL lines by fiscal period: a backfill rebuilds from here
+GL_BY_PERIOD = dg.AssetKey(["intermediate", "int_gl_journal_lines"])
 
 main_job = dg.define_asset_job(
     MAIN_JOB,
@@ -38,9 +40,11 @@ forecast_job = dg.define_asset_job(
 
 periods_job = dg.define_asset_job(
     PERIODS_JOB,
-    selection=dg.AssetSelection.assets(*PERIOD_EXPORTS),
-    description="Republish the files of one fiscal period (a backfill of past periods)"
-    " from the marts as they are; other periods' files are not touched.",
+    selection=dg.AssetSelection.assets(*PERIOD_EXPORTS).upstream()
+    & dg.AssetSelection.assets(GL_BY_PERIOD).downstream(),
+    description="Rebuild one fiscal period's GL rows (a backfill of past periods) and the"
+    " products over them, and republish that period's files; other periods' rows and"
+    " files are not touched.",
 )
 
 jobs = [main_job, actuals_job, forecast_job, periods_job]

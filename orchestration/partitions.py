@@ -29,3 +29,18 @@ def period_id(partition_key: str) -> str:
 def partition_key(calendar_year: int, calendar_month: int) -> str:
     """The partition of a fiscal period, from its calendar month (dim_fiscal_period's columns)."""
     return f"{calendar_year:04d}-{calendar_month:02d}"
+
+
+# The job that republishes fiscal periods; its runs are the backfills (jobs.py names it).
+PERIODS_JOB = "publish_fiscal_periods"
+
+
+def backfilled_period(run: dg.DagsterRun) -> str | None:
+    """The fiscal period a run of the periods job republishes (`2025-P03`), else None.
+
+    Only that job narrows dbt to one period: the daily actuals sync is partitioned by
+    the open period too, but late postings into earlier periods must still be built."""
+    key = run.tags.get("dagster/partition")
+    if run.job_name != PERIODS_JOB or key is None:
+        return None
+    return period_id(key)

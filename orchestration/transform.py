@@ -1,6 +1,10 @@
 """The dbt project as Dagster assets, keyed `<schema>/<model>`, with dbt tests as asset checks."""
 
+import json
+import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -8,8 +12,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.automation import follows_inputs
 from orchestration.ingest import WAREHOUSE_POOL
-from orchestration.paths import DBT_PROJECT_DIR, Paths
-from orchestration.resources import warehouse_lock
+from orchestration.partitions import backfilled_period
+from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.resources import Warehouse, warehouse_lock
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
 
@@ -39,8 +44,32 @@ class WarehouseTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=WarehouseTranslator(),
     pool=WAREHOUSE_POOL,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    """`dbt build`: seeds, models and their tests, in dependency order."""
-    # the op context: dagster-dbt reads `context.op`, deprecated on the asset context
-    with warehouse_lock(Paths.from_env().warehouse):  # dbt's profile reads the same setting
-        yield from dbt.cli(["build"], context=context.op_execution_context).stream()
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
+) -> Iterator:
+    """`dbt build`: seeds, models and their tests, in dependency order. In a backfill of a
+    fiscal period, the GL models rebuild that period's rows only (dbt var `period`)."""
+    args = ["build"]
+    if period := backfilled_period(context.run):
+        args += ["--vars", json.dumps({"period": period})]
+    with warehouse_lock(Path(warehouse.path)):
+        with data_dir_of(Path(warehouse.path)):
+            # the op context: dagster-dbt reads `context.op`, deprecated on the asset context
+            invocation = dbt.cli(args, context=context.op_execution_context)
+        yield from invocation.stream()
+
+
+@contextmanager
+def data_dir_of(warehouse: Path) -> Iterator[None]:
+    """dbt's profile finds the warehouse through `FINSYNC_DATA_DIR`: point it at this
+    definitions' warehouse while dbt starts (its subprocess copies the environment), so
+    that a run on another data dir (a test's copy) builds that warehouse, not the default."""
+    before = os.environ.get("FINSYNC_DATA_DIR")
+    os.environ["FINSYNC_DATA_DIR"] = str(warehouse.parent)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["FINSYNC_DATA_DIR"]
+        else:
+            os.environ["FINSYNC_DATA_DIR"] = before

@@ -1,6 +1,20 @@
 -- One row per booked GL journal line of the group (group ERP and mapped
 -- regional ERP), with amounts in transaction, functional and group currency.
 -- Lines refused by quarantine_gl_journal_lines are left out.
+--
+-- Incremental by fiscal period: a run rewrites the periods that
+-- int_gl_journal_lines rewrote since this model last ran (its _built_at is
+-- later than ours), so a backfill of one period (var period) rewrites that
+-- period here too, and the other periods' rows stay as they are.
+{#- Spark has no delete+insert: it overwrites the period's partition instead. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
+    unique_key='period_id',
+    partition_by=['period_id'] if target.type == 'spark' else none,
+    on_schema_change='fail',
+) }}
+
 with
 
 journal_lines as (
@@ -27,6 +41,17 @@ fx_rates as (
 
 ),
 
+{%- if is_incremental() %}
+
+periods_to_build as (
+
+    select distinct period_id
+    from journal_lines
+    where _built_at > (select max(built._built_at) from {{ this }} as built)
+
+),
+{%- endif %}
+
 accepted as (
 
     select journal_lines.*
@@ -34,6 +59,9 @@ accepted as (
     left join quarantined
         on journal_lines.journal_line_key = quarantined.source_key
     where quarantined.source_key is null
+    {%- if is_incremental() %}
+        and journal_lines.period_id in (select periods_to_build.period_id from periods_to_build)
+    {%- endif %}
 
 ),
 
@@ -46,7 +74,7 @@ final as (
         accepted.document_key,
         accepted.source_system,
         accepted.entity_code,
-        fiscal_periods.period_id,
+        accepted.period_id,
         accepted.document_number,
         accepted.line_number,
         accepted.account_code,
@@ -79,12 +107,14 @@ final as (
         '{{ var("group_currency") }}' as currency_group,
         fx_rates.rate_to_group as fx_rate_functional_to_group,
         cast(round(accepted.amount_functional * fx_rates.rate_to_group, 2) as decimal(18, 2))
-            as amount_group
+            as amount_group,
+
+        ---------- lineage
+        {{ built_at() }} as _built_at
 
     from accepted
     left join fiscal_periods
-        on accepted.posting_date >= fiscal_periods.period_start_date
-            and accepted.posting_date <= fiscal_periods.period_end_date
+        on accepted.period_id = fiscal_periods.period_id
     left join fx_rates
         on accepted.currency_functional = fx_rates.currency_code
             and accepted.posting_date = fx_rates.rate_date
