@@ -2,7 +2,10 @@
 -- refused line with the reason and the whole line as payload. A document is
 -- booked whole or not at all: when one of its lines is refused, its other lines
 -- are refused with it, so that every booked document still balances.
--- Unmapped local codes are not a reason: they are booked to UNMAPPED.
+-- A document whose functional amounts do not sum to zero is refused whole, so
+-- that the trial balance stays balanced; a currency that is not ISO 4217 is
+-- refused, never converted. Unmapped local codes are not a reason: they are
+-- booked to UNMAPPED.
 with
 
 journal_lines as (
@@ -20,6 +23,12 @@ legal_entities as (
 fiscal_periods as (
 
     select * from {{ ref('dim_fiscal_period') }}
+
+),
+
+iso_currencies as (
+
+    select * from {{ ref('iso_currencies') }}
 
 ),
 
@@ -49,10 +58,19 @@ checked as (
             when journal_lines.posting_date < fiscal_calendar.first_day
                 or journal_lines.posting_date > fiscal_calendar.last_day
                 then 'posting date outside the fiscal calendar'
+            when transaction_currencies.currency_code is null
+                or functional_currencies.currency_code is null then 'unknown currency'
+            when sum(journal_lines.amount_functional) over (
+                    partition by journal_lines.document_key
+                ) <> 0 then 'document does not balance'
         end as line_reason
     from journal_lines
     left join legal_entities
         on journal_lines.entity_code = legal_entities.entity_code
+    left join iso_currencies as transaction_currencies
+        on journal_lines.currency_txn = transaction_currencies.currency_code
+    left join iso_currencies as functional_currencies
+        on journal_lines.currency_functional = functional_currencies.currency_code
     cross join fiscal_calendar
 
 ),
