@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,16 @@ def warehouse_lock(warehouse: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def duckdb_settings() -> dict[str, str]:
+    """The memory bound dbt's profile sets, for this process's connections too.
+
+    DuckDB's default is 80% of the machine's memory per process: the Dagster process and
+    dbt's would each claim it. One step holds the warehouse at a time (the lock below), so
+    each connection may use every core (DuckDB's default threads) within this bound, and
+    spills to disk beyond it."""
+    return {"memory_limit": os.environ.get("FINSYNC_DUCKDB_MEMORY_LIMIT", "4GB")}
+
+
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse file. Connections are short-lived: DuckDB has one writer
     process per file, and a connection left open blocks the next run's dlt and dbt."""
@@ -43,7 +54,7 @@ class Warehouse(dg.ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         with warehouse_lock(Path(self.path)):
-            con = duckdb.connect(self.path, read_only=read_only)
+            con = duckdb.connect(self.path, read_only=read_only, config=duckdb_settings())
             try:
                 yield con
             finally:
