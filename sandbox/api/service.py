@@ -69,7 +69,8 @@ class Service:
         self.max_requests_per_second = max_requests_per_second
         self.routes: dict[str, Route] = {}
         self.status_counts: Counter[int] = Counter()
-        self.served: deque[tuple[float, int]] = deque(maxlen=100_000)  # (monotonic, status)
+        # (arrival, status, path) of every request answered, for tests and load figures
+        self.served: deque[tuple[float, int, str]] = deque(maxlen=100_000)
         self.token_seconds = TOKEN_SECONDS
         self._tokens: dict[str, float] = {}
         self._faults: list[Fault] = []
@@ -174,6 +175,7 @@ def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
             self._serve("POST")
 
         def _serve(self, method: str) -> None:
+            self.arrived = time.monotonic()
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -219,7 +221,7 @@ def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
             if truncate:
                 payload = payload[: len(payload) // 2]
             service.status_counts[reply.status] += 1
-            service.served.append((time.monotonic(), reply.status))
+            service.served.append((self.arrived, reply.status, urlsplit(self.path).path))
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
