@@ -20,8 +20,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +39,9 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from ingest.erp import erp
 from ingest.extracts import ExtractError
 from ingest.landing import UnsafeFileName, safe_path
-from ingest.pipelines import load, pipeline
+from ingest.pipelines import SOURCES, load, pipeline
+from orchestration.paths import DBT_PROJECT_DIR
+from sandbox.api import Enterprise
 from sandbox.generate import generate
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -466,3 +470,120 @@ def test_a_name_with_path_traversal_is_refused() -> None:
         with pytest.raises(UnsafeFileName, match="escapes"):
             safe_path(folder, name)
     assert safe_path(folder, "lancamentos_2024-04.csv") == folder / "lancamentos_2024-04.csv"
+
+
+# ---------------------------------------------------------------- the journal level (dbt)
+
+
+def journal(document: str, amounts: tuple[str, str], **changes: object) -> Callable[[Lake], list]:
+    """Two items of a new ERP document from a real item, with the given amounts."""
+
+    def rows(lake: Lake) -> list[dict]:
+        first = bulk_rows(lake)[0]
+        items = []
+        for line, amount in enumerate(amounts, start=1):
+            value = Decimal(amount)
+            items.append(
+                first
+                | {
+                    "AccountingDocument": document,
+                    "LedgerGLLineItem": line,
+                    "AmountInTransactionCurrency": value,
+                    "AmountInCompanyCodeCurrency": value,
+                    "DebitCreditCode": "S" if value >= 0 else "H",
+                    "TransactionCurrency": first["CompanyCodeCurrency"],
+                }
+                | changes
+            )
+        return items
+
+    return rows
+
+
+JOURNALS = {
+    # document: (items, the reason dbt's quarantine gives, or None when it books)
+    "UNBALANCED": (journal("UNBALANCED", ("100.00", "-90.00")), "document does not balance"),
+    "UNKNOWNCCY": (journal("UNKNOWNCCY", ("5.00", "-5.00"), TransactionCurrency="XYZ"),
+                   "unknown currency"),
+    "HUGE": (journal("HUGE", ("9999999999999999.99", "-9999999999999999.99")), None),
+    "SQLTEXT": (journal("SQLTEXT", ("7.00", "-7.00"), DocumentItemText=SQL), None),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def journal_run(template: Lake, tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """The module's one dbt build: the template's enterprise, all its sources, plus an
+    ERP extract of bad journals and a regional drop dated before the fiscal calendar."""
+    root = tmp_path_factory.mktemp("journals") / "lake"
+    shutil.copytree(template.root, root, symlinks=True)
+    lake = Lake(root)
+    items = [item for make, _ in JOURNALS.values() for item in make(lake)]
+    schema = pq.read_schema(next(iter(sorted(lake.bulk.glob("*.parquet")))))
+    pq.write_table(pa.Table.from_pylist(items, schema=schema), lake.bulk / BULK)
+    regional_csv(
+        both(
+            lambda c, r: r.__delitem__(slice(2, None)),
+            cell(0, "data_lancamento", "01/01/1900"),
+            cell(1, "data_lancamento", "01/01/1900"),
+            cell(0, "valor_moeda", "3,00"),
+            cell(0, "debito_brl", "3,00"),
+            cell(0, "credito_brl", "0,00"),
+            cell(1, "valor_moeda", "-3,00"),
+            cell(1, "debito_brl", "0,00"),
+            cell(1, "credito_brl", "3,00"),
+        )
+    )(lake)
+    with Enterprise(lake.extracts) as systems, pytest.MonkeyPatch.context() as env:
+        for name, value in systems.env().items():
+            env.setenv(name, value)
+        for system in SOURCES:
+            load(system, lake.extracts, lake.warehouse, lake.dlt)
+    build = subprocess.run(
+        [
+            DBT, "--no-use-colors", "build",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(root / "target"), "--log-path", str(root / "logs"),
+        ],
+        env={**os.environ, "FINSYNC_DATA_DIR": str(root)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return lake, build.returncode, build.stdout
+
+
+def test_bad_journals_are_refused_whole_with_their_reason_and_the_build_passes(
+    journal_run: tuple,
+) -> None:
+    lake, returncode, output = journal_run
+    assert returncode == 0, output[-3000:]
+    refused = dict(
+        lake.read(
+            "select document_key, min(rejection_reason)"
+            " from quarantine.quarantine_gl_journal_lines group by document_key"
+        )
+    )
+    expected = {
+        key: reason
+        for (key,), reason in (
+            (
+                lake.read(
+                    "select distinct document_key from intermediate.int_gl_journal_lines"
+                    " where document_key like ?",
+                    [f"%|{document}"],
+                )[0],
+                reason,
+            )
+            for document, (_, reason) in JOURNALS.items()
+        )
+        if reason
+    }
+    [(old,)] = lake.read(
+        "select distinct document_key from intermediate.int_gl_journal_lines"
+        " where document_key like '%|LCBAD'"
+    )
+    assert refused == expected | {old: "posting date outside the fiscal calendar"}
+    booked = lake.read(
+        "select journal_line_key, line_text from marts.fct_gl_journal_lines"
+        " where document_key like '%|SQLTEXT' or document_key like '%|HUGE'"
+    )
+    assert len(booked) == 4
+    assert SQL in {text for _, text in booked}
