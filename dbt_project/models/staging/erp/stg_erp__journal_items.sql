@@ -1,3 +1,8 @@
+-- A table, not a view like the other staging models: the GL models, the fiscal
+-- calendar, close status, restated postings and several tests all read the
+-- journal lines, and each read of a view would deduplicate every line again.
+{{ config(materialized='table') }}
+
 with
 
 source as (
