@@ -187,4 +187,6 @@ final as (
 
 )
 
+-- stored in period order: fct_gl_journal_lines reads the rebuilt periods' row groups only
 select * from final
+order by period_id

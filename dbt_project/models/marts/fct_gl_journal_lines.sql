@@ -121,4 +121,6 @@ final as (
 
 )
 
+-- stored in period order: a period's export or rebuild reads its own row groups only
 select * from final
+order by period_id
