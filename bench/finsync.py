@@ -89,6 +89,8 @@ def dbt_layer_seconds(run_id: str) -> dict[str, float]:
     if not found:
         return {}
     target = found[-1]
+    if not (target / "run_results.json").exists():  # dbt did not finish
+        return {}
     results = json.loads((target / "run_results.json").read_text())
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
     layers: dict[str, float] = defaultdict(float)
