@@ -113,9 +113,13 @@ def erp(
     extracts_dir: str = dlt.config.value,
     base_url: str = dlt.config.value,
     request_log: RequestLog | None = None,
+    bulk: bool = True,
 ):
-    """Bulk journal history (files), journal changes and master data (API)."""
+    """Bulk journal history (files), journal changes and master data (API). Without
+    `bulk`, every journal line comes through the API (a system without bulk extracts)."""
     history = Path(extracts_dir) / "erp" / "journal_items"
+    if not bulk:
+        history = history / "-none-"
     yield files_resource(
         "journal_items",
         history,

@@ -6,6 +6,7 @@ resource's incremental cursor).
 """
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
@@ -26,6 +27,9 @@ SYSTEM_DESCRIPTIONS = {
     "crm": "CRM (Salesforce-like) API: customer accounts and opportunities.",
     "fpa": "FP&A planning tool (Anaplan-like) API: budget and forecast versions.",
 }
+
+# the vendors' last-change fields, as raw columns
+CHANGE_COLUMNS = ("last_change_date_time", "last_modified_date", "last_updated")
 
 # All writers of the DuckDB file share this pool: DuckDB allows one writer process.
 WAREHOUSE_POOL = "warehouse"
@@ -100,8 +104,7 @@ def with_load_facts(results: list, dlt_pipeline, paths: Paths, system: str, retr
     # the API's journal changes are upstream of the table they merge into: yield them first
     for result in sorted(results, key=lambda r: r.asset_key.path[-1] != JOURNAL_CHANGES):
         resource = result.asset_key.path[-1]
-        cursors = state.get(resource, {}).get("incremental", {})
-        last_change = next((c.get("last_value") for c in cursors.values()), None)
+        last_change = _last_change(dlt_pipeline, paths, system, resource, state.get(resource, {}))
         facts = {
             "rows_quarantined": dg.MetadataValue.int(quarantined.get(resource, 0)),
             "retries": dg.MetadataValue.int(retries),
@@ -112,6 +115,27 @@ def with_load_facts(results: list, dlt_pipeline, paths: Paths, system: str, retr
         if last_change:
             facts["source_last_change"] = dg.MetadataValue.text(str(last_change))
         yield result._replace(metadata={**(result.metadata or {}), **facts})
+
+
+def _last_change(dlt_pipeline, paths: Paths, system: str, resource: str, state: dict) -> str | None:
+    """The source's last change: an API resource's incremental cursor; else the latest
+    change time its raw table holds (bulk files carry one); else when the newest file the
+    resource loaded was written (the regional drops carry no change time)."""
+    cursors = state.get("incremental", {})
+    if cursor := next((c.get("last_value") for c in cursors.values()), None):
+        return str(cursor)
+    tables = dlt_pipeline.default_schema.tables
+    table = next((t for t, v in tables.items() if v.get("resource") == resource), resource)
+    column = next(
+        (c for c in CHANGE_COLUMNS if c in tables.get(table, {}).get("columns", {})), None
+    )
+    if column:
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            (latest,) = con.execute(f"select max({column}) from raw_{system}.{table}").fetchone()
+        return str(latest) if latest else None
+    names = set(state.get("loaded_files", {}).values())
+    written = [f.stat().st_mtime for f in (paths.extracts / system).rglob("*") if f.name in names]
+    return str(datetime.fromtimestamp(max(written), UTC)) if written else None
 
 
 def _quarantined(dlt_pipeline, paths: Paths, system: str) -> dict[str, int]:

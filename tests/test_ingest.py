@@ -1,17 +1,24 @@
-"""Ingest alone (dlt into DuckDB, no Dagster): re-deliveries, drops and refused files."""
+"""Ingest: re-deliveries, drops and refused files (dlt into DuckDB, no Dagster), and
+the facts each raw asset's materialization reports."""
 
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
+from dagster_dlt import DagsterDltResource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingest.erp import JOURNAL_CHANGES
 from ingest.landing import UnsafeFileName, safe_path
 from ingest.pipelines import SOURCES, load
+from orchestration.ingest import raw_assets
+from orchestration.paths import Paths
 from sandbox.api import Enterprise
 from sandbox.generate import generate
+from tests.conftest import query
 
 
 class Lake:
@@ -105,3 +112,82 @@ def test_a_drop_with_a_wrong_type_is_refused_naming_the_file_and_raw_stays_as_it
     ):
         lake.load("regional_erp")
     assert lake.count("raw_regional_erp.journal_lines") == before
+
+
+# ---------------------------------------------------------------- what each load reports
+
+
+def test_every_raw_load_reports_rows_quarantine_retries_and_source_last_change(
+    paths: Paths, main_run: dg.ExecuteInProcessResult
+) -> None:
+    events = [
+        e
+        for e in main_run.get_asset_materialization_events()
+        if e.asset_key.path[0].startswith("raw_")
+    ]
+    systems = {e.asset_key.path[0].removeprefix("raw_") for e in events}
+    assert systems == set(SOURCES)
+    quarantined = {}
+    for system in systems:
+        if query(
+            paths,
+            f"select count(*) from duckdb_tables() where schema_name = 'raw_{system}'"
+            " and table_name = 'quarantine'",
+        )[0][0]:
+            quarantined |= {
+                (system, resource): n
+                for resource, n in query(
+                    paths, f"select resource, count(*) from raw_{system}.quarantine group by all"
+                )
+            }
+    loaded = set()
+    for event in events:
+        facts = event.materialization.metadata
+        system, resource = event.asset_key.path[0].removeprefix("raw_"), event.asset_key.path[-1]
+        assert {"rows_quarantined", "retries", "source_last_change"} <= facts.keys(), resource
+        assert facts["retries"].value >= 0
+        assert facts["rows_quarantined"].value == quarantined.get((system, resource), 0)
+        assert facts["source_last_change"].value[:2] == "20", resource  # a real time
+        if "rows_loaded" in facts:
+            loaded.add(system)
+            table = "journal_items" if resource == JOURNAL_CHANGES else resource
+            rows = query(paths, f"select count(*) from raw_{system}.{table}")[0][0]
+            assert facts["rows_loaded"].value == rows, resource  # the first load of each
+    assert loaded == set(SOURCES)
+
+
+def test_a_load_with_retries_and_bad_rows_reports_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dagster materialization of the payroll load: two 503s, three bad records."""
+    paths = Paths(tmp_path)
+    generate(paths.extracts, scale=0.005, seed=11)
+    with Enterprise(paths.extracts) as systems:
+        for name, value in systems.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.1")
+        payroll = systems.payroll
+        payroll.inject("error", "payrollResults", times=2)
+        payroll.inject("edit", "payrollResults", edit=_three_bad_records, after=2)
+        asset = next(a for a in raw_assets(paths) if a.op.name == "load_payroll")
+        with dg.instance_for_test() as instance:
+            result = dg.materialize(
+                [asset], resources={"dlt": DagsterDltResource()}, instance=instance
+            )
+    facts = {
+        e.asset_key.path[-1]: {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+    }
+    results = payroll.tables["payrollResults"]
+    assert facts["payroll_results"]["rows_loaded"] == len(results) - 3
+    assert facts["payroll_results"]["rows_quarantined"] == 3
+    assert facts["payroll_results"]["retries"] == 2
+    assert facts["payroll_results"]["source_last_change"] == str(results.max_cursor())
+    assert facts["workers"]["rows_loaded"] == len(payroll.tables["workers"])
+    assert facts["workers"]["rows_quarantined"] == 0
+
+
+def _three_bad_records(body: dict) -> None:
+    body["data"][0]["Gross_Earnings"] = {"amount": 1}
+    body["data"][1]["Employer_Taxes"] = "1.234"
+    body["data"][2]["Last_Updated"] = None
