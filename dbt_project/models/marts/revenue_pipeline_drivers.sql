@@ -33,7 +33,9 @@ by_period as (
         open_opportunities.currency_txn,
         count(*) as open_opportunities,
         sum(open_opportunities.amount_txn) as pipeline_txn,
-        sum(open_opportunities.amount_txn * open_opportunities.probability_percent / 100.0) as weighted_pipeline_txn,
+        -- times 0.01, not / 100.0: decimal division is a double on DuckDB (a cent off at .xx5),
+        -- multiplication stays exact decimal on every engine
+        sum(open_opportunities.amount_txn * open_opportunities.probability_percent * 0.01) as weighted_pipeline_txn,
         sum(case when open_opportunities.forecast_category = 'Commit' then open_opportunities.amount_txn else 0 end)
             as commit_txn
     from open_opportunities

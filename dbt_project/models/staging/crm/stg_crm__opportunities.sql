@@ -44,6 +44,8 @@ renamed as (
         last_modified_date as last_changed_at
 
     from deduplicated
+    -- dlt deletes these rows from DuckDB; a Parquet lake appends them as the latest version
+    where not coalesce(is_deleted, false)
 
 )
 
