@@ -14,6 +14,7 @@
     partition_by=['period_id'] if target.type == 'spark' else none,
     on_schema_change='fail',
 ) }}
+{{ require_period_columns(['period_id', '_built_at']) }}
 
 with
 
