@@ -27,6 +27,7 @@ from ingest.pipelines import pipeline, source
 from orchestration.paths import REPO_ROOT
 from sandbox.api import Enterprise
 from sandbox.generate import generate
+from tests.conftest import query
 
 JOURNALS = "JournalEntryItems"
 KEY = "company_code, fiscal_year, accounting_document, ledger_gl_line_item"
@@ -374,3 +375,43 @@ def test_schema_drift_adds_a_column_and_quarantines_bad_rows_with_their_reason(
         ("missing required field(s) ['Payroll_Result_ID']", "None"),
     ]
     assert quarantined[0][1] != "None" != quarantined[1][1]
+
+
+def test_the_main_runs_trial_balance_movements_equal_the_erps_own(
+    paths,
+    main_run,  # noqa: ARG001 (the session's run built the marts)
+) -> None:
+    """Downstream of everything (staging, FX, marts): per company, period and account the
+    functional-currency movement equals the ERP's TrialBalance endpoint."""
+    base_url = os.environ["SOURCES__ERP__BASE_URL"]
+    bearer = requests.post(
+        f"{base_url}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": os.environ["SOURCES__ERP__CLIENT_ID"],
+            "client_secret": os.environ["SOURCES__ERP__CLIENT_SECRET"],
+        },
+        timeout=10,
+    ).json()["access_token"]
+    url = f"{base_url}/sap/opu/odata4/sap/api_finance/srvd_a2x/0001/TrialBalance"
+    served = []
+    while url:
+        page = requests.get(url, headers={"Authorization": f"Bearer {bearer}"}, timeout=60)
+        body = page.json()
+        served += [
+            (r["CompanyCode"], r["FiscalYear"], r["FiscalPeriod"], r["GLAccount"])
+            + (Decimal(r["PeriodBalanceInCoCodeCrcy"]),)
+            for r in body["value"]
+            if Decimal(r["PeriodBalanceInCoCodeCrcy"]) != 0
+        ]
+        url = body.get("@odata.nextLink")
+    companies = sorted({row[0] for row in served})
+    marts = query(
+        paths,
+        "select entity_code, fiscal_year, fiscal_period, account_code, movement_functional"
+        " from marts.trial_balance where movement_functional <> 0"
+        " and entity_code in (select unnest(?))",
+        [companies],
+    )
+    assert len(served) > 1000 and len(companies) == 6
+    assert sorted(marts) == sorted(served)
