@@ -116,6 +116,19 @@ def raise_for_status(response: Response, *args: Any, **kwargs: Any) -> Response:
     return response
 
 
+class IncompleteExtract(RuntimeError):
+    """Fewer distinct records arrived than the API said match: the load stops before it
+    commits rather than lose the rest silently (a server capping a page below the
+    client's limit, a cursor that moved between pages)."""
+
+
+def field_at(body: Any, path: str) -> Any:
+    """The value at a dotted path of a JSON body, or None."""
+    for part in path.split("."):
+        body = body.get(part) if isinstance(body, dict) else None
+    return body
+
+
 def page_holds(*paths: tuple[str, type]) -> Callable[..., Response]:
     """A page check, a response hook: the page parses as JSON and each (field, type) is
     present. It runs before the REST client parses the page, so a cut page is named as
@@ -130,9 +143,7 @@ def page_holds(*paths: tuple[str, type]) -> Callable[..., Response]:
                 f" (truncated?): {error}"
             ) from error
         for path, kind in paths:
-            value: Any = body
-            for part in path.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
+            value = field_at(body, path)
             if not isinstance(value, kind):
                 raise MalformedPage(
                     f"{response.url}: page has no {kind.__name__} at {path!r}: {str(body)[:200]}"
@@ -249,6 +260,9 @@ class Contract:
                 kept.append(None)
         return typed(kept, field.type)
 
+    def key_of(self, record: dict[str, Any]) -> str:
+        return "|".join(str(record.get(k)) for k in self.key)
+
     def cursors(self, page: list[dict[str, Any]]) -> pa.Array:
         """Each record's last change, null where it is not a valid one."""
         values = [record.get(self.cursor) for record in page]
@@ -264,9 +278,7 @@ class Contract:
             {
                 "source_system": pa.array([self.system] * len(refused), pa.string()),
                 "resource": pa.array([self.resource] * len(refused), pa.string()),
-                "record_key": pa.array(
-                    ["|".join(str(r.get(k)) for k in self.key) for r, _ in refused], pa.string()
-                ),
+                "record_key": pa.array([self.key_of(r) for r, _ in refused], pa.string()),
                 "reason": pa.array([reason for _, reason in refused], pa.string()),
                 "payload": pa.array(
                     [json.dumps(r, default=str, sort_keys=True) for r, _ in refused], pa.string()

@@ -40,6 +40,7 @@ def crm(base_url: str = dlt.config.value, request_log: RequestLog | None = None)
             path=QUERY,
             records="records",
             check_page=page_holds(("records", list), ("done", bool)),
+            total="totalSize",
             schema=_with_deleted(schema),
             key=["Id"],
             cursor="LastModifiedDate",

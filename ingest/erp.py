@@ -139,6 +139,7 @@ def erp(
     common = {
         "records": "value",
         "check_page": page_holds(("value", list)),
+        "total": "@odata.count",
         "cursor": "LastChangeDateTime",
         "since_param": ("$filter", "LastChangeDateTime ge {since}"),
     }

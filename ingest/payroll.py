@@ -26,6 +26,7 @@ def payroll(base_url: str = dlt.config.value, request_log: RequestLog | None = N
     common = {
         "records": "data",
         "check_page": page_holds(("data", list), ("total", int)),
+        "total": "total",
         "cursor": "Last_Updated",
         "since_param": ("updatedFrom", "{since}"),
     }

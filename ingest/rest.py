@@ -28,7 +28,14 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Response
 
-from ingest.api import QUARANTINE_HINTS, Contract, raise_for_status, snake_case
+from ingest.api import (
+    QUARANTINE_HINTS,
+    Contract,
+    IncompleteExtract,
+    field_at,
+    raise_for_status,
+    snake_case,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -46,9 +53,6 @@ class Boundary:
         self.loaded = set(loaded)
         self.mark, self.at_mark = start, set(loaded)
 
-    def _key(self, record: dict[str, Any]) -> str:
-        return "|".join(str(record.get(k)) for k in self.contract.key)
-
     def new(self, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The page without records already loaded; notes the page's latest change."""
         if not page:
@@ -56,13 +60,13 @@ class Boundary:
         cursors = self.contract.cursors(page)
         start = pa.scalar(self.start, cursors.type)
         seen = pc.indices_nonzero(pc.equal(cursors, start).fill_null(False)).to_pylist()
-        skip = {row for row in seen if self._key(page[row]) in self.loaded}
+        skip = {row for row in seen if self.contract.key_of(page[row]) in self.loaded}
         latest = pc.max(cursors).as_py()
         if latest is not None and latest >= self.mark:
             if latest > self.mark:
                 self.mark, self.at_mark = latest, set()
             at = pc.indices_nonzero(pc.equal(cursors, pa.scalar(latest, cursors.type)))
-            self.at_mark.update(self._key(page[row]) for row in at.to_pylist())
+            self.at_mark.update(self.contract.key_of(page[row]) for row in at.to_pylist())
         return [r for row, r in enumerate(page) if row not in skip] if skip else page
 
     def keys(self) -> list[str]:
@@ -86,10 +90,13 @@ def api_resource(
     initial_loaded: list[str] | None = None,
     extra_columns: dict[str, dict[str, Any]] | None = None,
     drop: tuple[str, ...] = (),
+    total: str | None = None,
 ) -> DltResource:
     """`since_param` is (query parameter, template with `{since}`): how the vendor
     selects on last-change time, e.g. `("$filter", "LastChangeDateTime ge {since}")`.
     `initial_loaded` are the keys at `initial_value` loaded by other means (bulk files).
+    `total` is where the first page says how many records match: that many distinct
+    keys must arrive, or the load fails (`IncompleteExtract`) before it commits.
 
     Records are renamed to warehouse names here, as the bulk files are: dlt would keep
     `Legal_Entity__c`'s double underscore (its nesting separator) as `legal_entity__c`."""
@@ -110,15 +117,22 @@ def api_resource(
             contract, changed.start_value, state.get("loaded_at_mark", initial_loaded or [])
         )
         refused: set[tuple[str, str]] = set()
+        promised, arrived, keyless = None, set(), 0
         for page in client.paginate(
             path,
             params={param: template.format(since=vendor_time(changed.start_value))},
             data_selector=records,
             hooks={"response": [raise_for_status, check_page]},
         ):
+            if total and promised is None:
+                promised = field_at(page.response.json(), total)
             for record in page:
                 for field in drop:
                     record.pop(field, None)
+                if all(record.get(k) is not None for k in contract.key):
+                    arrived.add(contract.key_of(record))
+                else:
+                    keyless += 1
             good, bad = contract.split(boundary.new(page))
             # a record repeated across pages is merged once; quarantine appends, so drop it
             bad = [(r, why) for r, why in bad if _first(refused, contract, r)]
@@ -128,6 +142,11 @@ def api_resource(
                 yield dlt.mark.with_hints(
                     contract.quarantine(bad), QUARANTINE_HINTS, create_table_variant=True
                 )
+        if promised is not None and len(arrived) + keyless != promised:
+            raise IncompleteExtract(
+                f"{system}/{name}: the API said {promised} records match,"
+                f" {len(arrived) + keyless} distinct arrived"
+            )
         if state.get("loaded_at_mark") != boundary.keys():
             state["loaded_at_mark"] = boundary.keys()
 

@@ -415,3 +415,15 @@ def test_the_main_runs_trial_balance_movements_equal_the_erps_own(
     )
     assert len(served) > 1000 and len(companies) == 6
     assert sorted(marts) == sorted(served)
+
+
+def test_a_server_capping_pages_below_the_clients_limit_fails_the_load_instead_of_losing_rows(
+    make_lake,
+) -> None:
+    """Offset paging steps by the client's limit: a server that caps the page lower would
+    skip records without a word. The vendor's own total catches it."""
+    lake = make_lake()
+    lake.systems.payroll.page_size = 200  # the client asks for 500 a page
+    with pytest.raises(PipelineStepFailed, match=r"payroll/payroll_results: the API said \d+"):
+        lake.load("payroll", "payroll_results")
+    assert lake.cursor("payroll", "payroll_results") is None
