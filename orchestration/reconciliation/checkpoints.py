@@ -31,11 +31,13 @@ PRODUCT_REVENUE_ACCOUNTS = "('400000', '401000', '402000', '403000', '404000')"
 class Side:
     """One side of a checkpoint: `sql` returns entity, period, unit, value. A side over
     export files names them by `files` (a glob under the exports root, `{files}` in the
-    SQL): only the periods with a file are compared, and with no file the side is empty."""
+    SQL, the exports root as `{root}`): only the periods with a file are compared, and
+    with no file the side is empty."""
 
     label: str
     sql: str
     files: str | None = None
+    requires: str | None = None  # a file under the exports root without which it is empty
 
 
 @dataclass(frozen=True)
@@ -197,16 +199,19 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
     # ---------------------------------------------------------------- intercompany
     Checkpoint(
         name="intercompany_legs_agree",
-        description="The two legs of every intercompany pair cancel in transaction currency"
-        " (entity is the pair, e.g. DE01~US01).",
+        description="The two legs of every intercompany pair cancel in transaction currency,"
+        " balances and revenue/expense apart (entity is the pair and kind, e.g."
+        " DE01~US01:revenue_and_expense).",
         left=Side(
             "leg of the pair's first entity",
-            """select pair_code, period_id, currency_txn, sum(amount_txn_a)
+            """select pair_code || ':' || elimination_type, period_id, currency_txn,
+                   sum(amount_txn_a)
                from marts.intercompany_mismatches group by all""",
         ),
         right=Side(
             "leg of the pair's second entity, negated",
-            """select pair_code, period_id, currency_txn, -sum(amount_txn_b)
+            """select pair_code || ':' || elimination_type, period_id, currency_txn,
+                   -sum(amount_txn_b)
                from marts.intercompany_mismatches group by all""",
         ),
         owner_role=CONTROLLER,
@@ -268,6 +273,31 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
                              types = {'Amount': 'decimal(18,2)', 'Entity': 'varchar'})
                group by all""",
             files="fpa/actuals/*.csv",
+        ),
+        owner_role=PLATFORM,
+        blocking=False,
+        stage=EXPORTS,
+    ),
+    Checkpoint(
+        name="fpa_files_match_manifest",
+        description="Each file the FP&A manifest lists is on disk with the sha256 it was"
+        " published with: a file changed after writing does not match.",
+        left=Side(
+            "exports/fpa/manifest.json",
+            """select path, coalesce(period, 'all'), 'intact files', 1
+               from (select unnest(files, recursive := true) from read_json({files}))""",
+            files="fpa/manifest.json",
+        ),
+        right=Side(
+            "exports/fpa/** (sha256 of each file)",
+            """select listed.path, coalesce(listed.period, 'all'), 'intact files',
+                   case when sha256(published.content) = listed.sha256 then 1 else 0 end
+               from (select unnest(files, recursive := true)
+                     from read_json('{root}/fpa/manifest.json')) as listed
+               left join read_blob({files}) as published
+                   on published.filename = '{root}/fpa/' || listed.path""",
+            files="fpa/**/*.csv",
+            requires="fpa/manifest.json",
         ),
         owner_role=PLATFORM,
         blocking=False,

@@ -25,7 +25,7 @@ SCHEMA = "reconciliation"
 STATUS = f"{SCHEMA}.reconciliation_status"
 DECLARATIONS = f"{SCHEMA}.checkpoints"
 OK, BREAK, RESOLVED = "ok", "break", "resolved"
-COLUMNS = "entity varchar, period varchar, unit varchar, value decimal(38, 2)"
+EMPTY = "null::varchar, null::varchar, null::varchar, null::decimal(38, 2)"
 
 CREATE_STATUS = f"""
     create table if not exists {STATUS} (
@@ -64,14 +64,16 @@ def side_sql(side: Side, exports: Path) -> str | None:
     """The side's query; None when it reads export files and there are none."""
     if side.files is None:
         return side.sql
-    if not any(exports.glob(side.files)):
+    files = sorted(exports.glob(side.files))
+    if not files or (side.requires and not (exports / side.requires).exists()):
         return None
-    return side.sql.replace("{files}", f"'{exports / side.files}'")
+    listed = "[" + ", ".join(f"'{f}'" for f in files) + "]"
+    return side.sql.replace("{files}", listed).replace("{root}", str(exports))
 
 
 def comparison_sql(checkpoint: Checkpoint, exports: Path) -> str:
     """Both sides joined on entity, period and unit; a missing value counts as zero."""
-    empty = f"select * from (values (null, null, null, null)) as none({COLUMNS}) where false"
+    empty = f"select {EMPTY} where false"
     left, right = (side_sql(side, exports) for side in (checkpoint.left, checkpoint.right))
     file_side = "left_side" if checkpoint.left.files else "right_side"
     only_published = (
