@@ -53,3 +53,14 @@ def query(paths: Paths, sql: str, params: list | None = None) -> list[tuple]:
     """Read the warehouse and let go of it: an open connection would block the next run."""
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def broken_enterprise(tmp_path_factory: pytest.TempPathFactory):
+    """A second small enterprise with reconciliation breaks injected, run once (tests/breaks.py)."""
+    from tests.breaks import run_broken_enterprise
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield run_broken_enterprise(
+            tmp_path_factory.mktemp("broken"), instance, scale=SCALE, seed=SEED
+        )
