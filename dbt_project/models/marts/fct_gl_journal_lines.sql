@@ -4,8 +4,12 @@
 --
 -- Incremental by fiscal period: a run rewrites the periods that
 -- int_gl_journal_lines rewrote since this model last ran (its _built_at is
--- later than ours), so a backfill of one period (var period) rewrites that
--- period here too, and the other periods' rows stay as they are.
+-- later than ours) and those holding a line quarantined since, so a backfill
+-- of one period (var period) rewrites that period here too, and the other
+-- periods' rows stay as they are. A corrected FX rate or master record does
+-- not change the lines: rebuild with --full-refresh (and if a line ever fell
+-- between this fact and quarantine, the test that every line is accounted for
+-- fails the build).
 {#- Spark has no delete+insert: it overwrites the period's partition instead. -#}
 {{ config(
     materialized='incremental',
@@ -49,6 +53,14 @@ periods_to_build as (
     select distinct period_id
     from journal_lines
     where _built_at > (select max(built._built_at) from {{ this }} as built)
+
+    union
+
+    -- a line refused since it was booked (its document got a bad line) leaves
+    select distinct built.period_id
+    from {{ this }} as built
+    inner join quarantined
+        on built.journal_line_key = quarantined.source_key
 
 ),
 {%- endif %}
