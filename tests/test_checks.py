@@ -148,7 +148,9 @@ def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) 
     from orchestration.definitions import build
 
     export = dg.AssetKey(["exports", "reporting_trial_balance"])
-    published = broken.paths.exports / "reporting" / "trial_balance" / "2025-P03.parquet"
+    published = (
+        broken.paths.exports / "reporting" / "trial_balance" / "period=2025-P03" / "data.parquet"
+    )
     before = published.stat().st_mtime_ns
     job = dg.define_asset_job(
         "publish_after_checks",

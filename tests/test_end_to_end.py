@@ -166,8 +166,8 @@ def test_fpa_export_ties_to_the_gl_per_currency(paths: Paths, main_run) -> None:
 
 @pytest.mark.parametrize("mart", PUBLISHED_MARTS)
 def test_reporting_export_has_every_mart_row(paths: Paths, main_run, mart: str) -> None:
-    single = paths.exports / "reporting" / f"{mart}.parquet"  # a dimension, or one per period:
-    files = [single] if single.exists() else sorted((single.parent / mart).glob("*.parquet"))
+    dataset = paths.exports / "reporting" / mart  # one file, or one per period (hive style)
+    files = sorted(dataset.glob("*.parquet")) or sorted(dataset.glob("period=*/*.parquet"))
     [(exported,)] = query(paths, "select count(*) from read_parquet(?)", [[str(f) for f in files]])
     [(in_mart,)] = query(paths, f"select count(*) from marts.{mart}")
     assert exported == in_mart > 0

@@ -2,11 +2,13 @@
 and a backfill of a past period republishes that period's files only."""
 
 import hashlib
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from orchestration.exports.reporting import PERIOD_MARTS
+from orchestration.exports.fpa import ACTUALS
+from orchestration.exports.reporting import PERIOD_MARTS, reporting_key
 from orchestration.jobs import PERIODS_JOB
 from orchestration.partitions import fiscal_periods, period_id
 from orchestration.paths import Paths
@@ -45,12 +47,12 @@ def test_the_main_job_publishes_every_period_as_a_partition(
     assert len(materialized) == PERIODS
     assert files == sorted(period_id(key) for key in materialized)
     for mart in PERIOD_MARTS:
-        assert len(list((paths.exports / "reporting" / mart).glob("*.parquet"))) == PERIODS
+        assert len(list((paths.exports / "reporting" / mart).glob("period=*/*.parquet"))) == PERIODS
 
 
-def fingerprints(root) -> dict[str, tuple[int, str]]:
+def fingerprints(root: Path) -> dict[str, tuple[int, str]]:
     return {
-        str(path.relative_to(root)): (
+        path.relative_to(root).as_posix(): (
             path.stat().st_mtime_ns,
             hashlib.sha256(path.read_bytes()).hexdigest(),
         )
@@ -59,14 +61,33 @@ def fingerprints(root) -> dict[str, tuple[int, str]]:
     }
 
 
+def period_files(exports: Path) -> dict[str, list[Path]]:
+    """Every per-period file, by dataset: FP&A actuals and workforce, each reporting mart."""
+    datasets = {
+        "fpa/actuals": sorted((exports / "fpa" / "actuals").glob("*.csv")),
+        "fpa/workforce": sorted((exports / "fpa" / "workforce").glob("*.csv")),
+    }
+    for mart in PERIOD_MARTS:
+        datasets[f"reporting/{mart}"] = sorted(
+            (exports / "reporting" / mart).glob("period=*/*.parquet")
+        )
+    return datasets
+
+
 def test_backfilling_a_past_period_republishes_that_period_only(
     paths: Paths, main_run, tmp_path
 ) -> None:
+    """Every period's files are made stale (each holds another period's content); the
+    backfill of 2024-06 (2025-P03) republishes that period's files from the marts and leaves every
+    other period's stale file as it was."""
     from orchestration.definitions import build
 
     copy = copy_data_dir(paths, tmp_path / "data")
-    period_file = copy.exports / "fpa" / "actuals" / "2025-P03.csv"
-    period_file.write_text("stale\n")  # what the backfill must replace
+    datasets = period_files(copy.exports)
+    for files in datasets.values():
+        contents = [f.read_bytes() for f in files]
+        for index, file in enumerate(files):
+            file.write_bytes(contents[(index + 1) % len(files)])
     before = fingerprints(copy.exports)
     with dg.DagsterInstance.ephemeral() as instance:
         result = (
@@ -77,21 +98,40 @@ def test_backfilling_a_past_period_republishes_that_period_only(
         materialized = instance.get_materialized_partitions(dg.AssetKey(["exports", "fpa_actuals"]))
     after = fingerprints(copy.exports)
     changed = sorted(name for name in after if after[name] != before.get(name))
-    [(rows,)] = query(
-        copy,
-        "select count(*) from read_csv(?)",
-        [str(period_file)],
-    )
+    period_file = copy.exports / "fpa" / "actuals" / "2025-P03.csv"
+    [(rows,)] = query(copy, "select count(*) from read_csv(?)", [str(period_file)])
     [(expected,)] = query(
         copy,
         "select count(*) from (select distinct entity_code, account_code, cost_center_code"
         " from marts.fct_gl_journal_lines inner join marts.dim_account using (account_code)"
         " where statement = 'PL' and period_id = '2025-P03')",
     )
+    # the period exports the job republishes, as its materializations say
+    exported = {event.asset_key for event in result.get_asset_materialization_events()}
+    republished = sorted(
+        ["fpa/actuals/2025-P03.csv", "fpa/workforce/2025-P03.csv"]
+        + [
+            f"reporting/{mart}/period=2025-P03/data.parquet"
+            for mart in PERIOD_MARTS
+            if reporting_key(mart) in exported
+        ]
+    )
     assert result.success
     assert materialized == {"2024-06"}
-    assert changed == sorted(
-        ["fpa/actuals/2025-P03.csv"]
-        + [f"reporting/{mart}/2025-P03.parquet" for mart in PERIOD_MARTS]
-    )
+    assert {ACTUALS, reporting_key("trial_balance")} <= exported
+    assert changed == sorted([*republished, "fpa/manifest.json"])
+    # each republished dataset file holds exactly its mart's rows of the period
+    for name in republished:
+        if name.startswith("reporting/"):
+            mart, file = name.split("/")[1], str(copy.exports / name)
+            in_mart = f"select * from marts.{mart} where period_id = '2025-P03'"
+            in_file = "select * from read_parquet(?, hive_partitioning = false)"
+            [(differing,)] = query(
+                copy,
+                f"select count(*) from (({in_mart} except all {in_file})"
+                f" union all ({in_file} except all {in_mart}))",
+                [file, file],
+            )
+            assert (mart, differing) == (mart, 0)
+    assert [name for name in before if "2025-P04" in name and after[name] != before[name]] == []
     assert rows == expected > 0

@@ -48,6 +48,19 @@ def posted_in_its_period() -> pa.Check:
     )
 
 
+def adds_up(total: str, *parts: str) -> pa.Check:
+    """`total` is the sum of `parts` (for a variance: actual = plan + variance)."""
+    parts_sum = pl.col(parts[0])
+    for part in parts[1:]:
+        parts_sum = parts_sum + pl.col(part)
+    name = f"{total}_adds_up"
+    return pa.Check(
+        lambda data: data.lazyframe.select(pl.col(total) == parts_sum),
+        name=name,
+        error=f"{name}: {total} is not {' + '.join(parts)}",
+    )
+
+
 def col(dtype, *checks: pa.Check, nullable: bool = False, unique: bool = False) -> pa.Column:
     return pa.Column(dtype, checks=list(checks), nullable=nullable, unique=unique)
 
@@ -471,6 +484,164 @@ PRODUCTS = [
                 "entity_code",
                 "period_id",
                 name="balance_sheet_balances",
+            )
+        ],
+    ),
+    contract(
+        "marts",
+        "consolidated_income_statement",
+        {
+            "period_id": col(str, PERIOD),
+            "statement_line_code": col(str),
+            "section": col(str),
+            "currency_group": col(str, CURRENCY),
+            "amount_period_entities_group": col(DEC),
+            "amount_period_eliminations_group": col(DEC),
+            "amount_period_group": col(DEC),
+            "amount_ytd_group": col(DEC),
+        },
+        key=["period_id", "statement_line_code"],
+        checks=[
+            adds_up(
+                "amount_period_group",
+                "amount_period_entities_group",
+                "amount_period_eliminations_group",
+            )
+        ],
+    ),
+    contract(
+        "marts",
+        "consolidated_balance_sheet",
+        {
+            "period_id": col(str, PERIOD),
+            "statement_line_code": col(str),
+            "section": col(str, pa.Check.isin(["Assets", "Liabilities", "Equity", "Unmapped"])),
+            "currency_group": col(str, CURRENCY),
+            "balance_entities_group": col(DEC),
+            "balance_eliminations_group": col(DEC),
+            "balance_group": col(DEC),
+        },
+        key=["period_id", "statement_line_code"],
+        checks=[
+            balances(
+                pl.col("balance_group"), "period_id", name="consolidated_balance_sheet_balances"
+            ),
+            adds_up("balance_group", "balance_entities_group", "balance_eliminations_group"),
+        ],
+    ),
+    contract(
+        "marts",
+        "consolidation_eliminations",
+        {
+            "period_id": col(str, PERIOD),
+            "pair_code": col(str),
+            "elimination_type": col(str, pa.Check.isin(["balances", "revenue_and_expense"])),
+            "elimination_line": col(str, pa.Check.isin(["leg", "difference"])),
+            "entity_code": col(str, COMPANY),
+            "partner_entity_code": col(str, COMPANY, nullable=True),  # none on a difference line
+            "account_code": col(str),
+            "currency_group": col(str, CURRENCY),
+            "amount_period_group": col(DEC),
+            "amount_closing_group": col(DEC),
+        },
+        key=[
+            "period_id",
+            "pair_code",
+            "elimination_type",
+            "elimination_line",
+            "entity_code",
+            "account_code",
+            "partner_entity_code",
+        ],
+        checks=[
+            balances(
+                pl.col("amount_period_group"),
+                "period_id",
+                "pair_code",
+                "elimination_type",
+                name="eliminations_balance",
+            )
+        ],
+    ),
+    contract(
+        "marts",
+        "intercompany_mismatches",
+        {
+            "period_id": col(str, PERIOD),
+            "pair_code": col(str),
+            "elimination_type": col(str, pa.Check.isin(["balances", "revenue_and_expense"])),
+            "currency_txn": col(str, CURRENCY),
+            "entity_code_a": col(str, COMPANY),
+            "entity_code_b": col(str, COMPANY),
+            "amount_txn_a": col(DEC),
+            "amount_txn_b": col(DEC),
+            "difference_txn": col(DEC),
+            "is_mismatched": col(pl.Boolean),
+        },
+        key=["period_id", "pair_code", "elimination_type", "currency_txn"],
+        checks=[
+            adds_up("difference_txn", "amount_txn_a", "amount_txn_b"),
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    pl.col("is_mismatched") == (pl.col("difference_txn") != 0)
+                ),
+                name="mismatched_means_a_difference",
+                error="is_mismatched is set exactly where the legs leave a difference",
+            ),
+        ],
+    ),
+    contract(
+        "marts",
+        "budget_vs_actual",
+        {
+            "entity_code": col(str, COMPANY),
+            "account_code": col(str),
+            "cost_center_code": col(str),
+            "period_id": col(str, PERIOD),
+            "currency_functional": col(str, CURRENCY),
+            "amount_actual_functional": col(DEC),
+            "amount_budget_functional": col(DEC),
+            "amount_forecast_functional": col(DEC),
+            "variance_budget_functional": col(DEC),
+            "variance_forecast_functional": col(DEC),
+        },
+        key=["entity_code", "account_code", "cost_center_code", "period_id"],
+        totals=("amount_actual_functional", "currency_functional"),
+        checks=[
+            adds_up(
+                "amount_actual_functional", "amount_budget_functional", "variance_budget_functional"
+            ),
+            adds_up(
+                "amount_actual_functional",
+                "amount_forecast_functional",
+                "variance_forecast_functional",
+            ),
+        ],
+    ),
+    contract(
+        "marts",
+        "fct_plan",
+        {
+            "plan_version_code": col(str),
+            "entity_code": col(str, COMPANY),
+            "account_code": col(str, GL_ACCOUNT),
+            "cost_center_code": col(str),
+            "period_id": col(str, PERIOD),
+            "plan_version_type": col(str, pa.Check.isin(["Budget", "Forecast"])),
+            "plan_version_status": col(str, pa.Check.isin(["draft", "submitted", "approved"])),
+            "is_reporting_version": col(pl.Boolean),
+            "currency_functional": col(str, CURRENCY),
+            "amount_functional": col(DEC),
+        },
+        key=["plan_version_code", "entity_code", "account_code", "cost_center_code", "period_id"],
+        totals=("amount_functional", "currency_functional"),
+        checks=[
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    ~pl.col("is_reporting_version") | (pl.col("plan_version_status") == "approved")
+                ),
+                name="only_approved_versions_report",
+                error="only an approved version feeds budget_vs_actual",
             )
         ],
     ),

@@ -9,7 +9,6 @@ UI shows which periods are published either way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -34,16 +33,14 @@ def periods_of_run(
 def publish_periods(
     context: dg.AssetExecutionContext,
     con: duckdb.DuckDBPyConnection,
-    folder: Path,
-    suffix: str,
-    write: Callable[[str, Path], dict[str, object]],
+    write: Callable[[str], dict[str, object]],
 ) -> dict[str, dict[str, object]]:
-    """Write each period's file with `write(period_id, target)`; logs one materialization
-    per period when the run itself is not partitioned. Returns metadata per period."""
+    """Write each period's files with `write(period_id)`; logs one materialization per
+    period when the run itself is not partitioned. Returns metadata per period."""
     partitioned = context.has_partition_key_range or context.has_partition_key
     published = {}
     for key, period in periods_of_run(context, con).items():
-        metadata = write(period, folder / f"{period}.{suffix}")
+        metadata = write(period)
         published[period] = metadata
         if not partitioned:
             context.log_event(

@@ -1,21 +1,39 @@
-"""Curated marts as Parquet for BI tools: one asset per published mart.
+"""Curated marts as Parquet datasets for BI tools: one asset per published mart.
 
-Period-based products are published one file per fiscal period
-(`reporting/trial_balance/2025-P01.parquet`; BI reads `trial_balance/*.parquet`), so that
-republishing a period leaves the others' files alone. Dimensions are one file each.
+Each mart is a dataset folder under `exports/reporting/<mart>/` with a `_schema.json`
+(columns and types, key, partitioning). Period-based products are partitioned hive style,
+one file per fiscal period (`trial_balance/period=2025-P01/data.parquet`; BI reads
+`trial_balance/*/*.parquet` with hive partitioning), so that republishing a period leaves
+the others' files alone. Dimensions are one file each (`dim_account/data.parquet`).
+Rows are fully ordered: the same mart gives the same bytes, and a file already on disk
+with those bytes is not rewritten.
 """
 
+import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from orchestration.checks.schemas import PRODUCTS
 from orchestration.exports.periods import publish_periods
-from orchestration.exports.publish import publish
+from orchestration.exports.publish import publish, publish_bytes
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.partitions import fiscal_periods
 from orchestration.resources import Exports, Warehouse
 
-PERIOD_MARTS = ("trial_balance", "income_statement", "balance_sheet", "fct_gl_journal_lines")
+PERIOD_MARTS = (
+    "trial_balance",
+    "income_statement",
+    "balance_sheet",
+    "fct_gl_journal_lines",
+    "consolidated_income_statement",
+    "consolidated_balance_sheet",
+    "consolidation_eliminations",
+    "intercompany_mismatches",
+    "budget_vs_actual",
+    "fct_plan",
+)
 DIMENSIONS = (
     "dim_account",
     "dim_legal_entity",
@@ -24,10 +42,41 @@ DIMENSIONS = (
     "dim_currency",
 )
 PUBLISHED_MARTS = PERIOD_MARTS + DIMENSIONS
+PARTITION = "period"  # the hive partition column: the file's period_id
+DATA_FILE = "data.parquet"
+SCHEMA_FILE = "_schema.json"
+KEYS = {c.table: list(c.key) for c in PRODUCTS if c.schema == "marts"}
 
 
 def reporting_key(mart: str) -> dg.AssetKey:
     return dg.AssetKey(["exports", f"reporting_{mart}"])
+
+
+def period_file(root: Path, mart: str, period: str) -> Path:
+    return root / mart / f"{PARTITION}={period}" / DATA_FILE
+
+
+def publish_schema(con: duckdb.DuckDBPyConnection, root: Path, mart: str, periodic: bool) -> None:
+    """The dataset's `_schema.json`: what a BI tool needs to read it without guessing."""
+    columns = con.execute(
+        "select column_name, data_type, is_nullable = 'YES' from information_schema.columns"
+        " where table_schema = 'marts' and table_name = ? order by ordinal_position",
+        [mart],
+    ).fetchall()
+    schema = {
+        "dataset": mart,
+        "source": f"marts.{mart}",
+        "format": "parquet",
+        "partitioning": {"style": "hive", "columns": [PARTITION], "from": "period_id"}
+        if periodic
+        else None,
+        "files": f"{PARTITION}=*/{DATA_FILE}" if periodic else DATA_FILE,
+        "key": KEYS.get(mart),
+        "columns": [
+            {"name": name, "type": kind, "nullable": nullable} for name, kind, nullable in columns
+        ],
+    }
+    publish_bytes((json.dumps(schema, indent=2) + "\n").encode(), root / mart / SCHEMA_FILE)
 
 
 def period_asset(mart: str) -> dg.AssetsDefinition:
@@ -40,28 +89,34 @@ def period_asset(mart: str) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         retry_policy=dg.RetryPolicy(max_retries=2, delay=2),
         automation_condition=dg.AutomationCondition.eager(),
-        description=f"`marts.{mart}` as Parquet for BI tools, one file per fiscal period.",
+        description=f"`marts.{mart}` as a Parquet dataset for BI tools, partitioned by fiscal"
+        " period (hive style).",
     )
     def export(
         context: dg.AssetExecutionContext, warehouse: Warehouse, exports: Exports
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
+            publish_schema(con, exports.reporting, mart, periodic=True)
 
-            def write(period: str, target: Path) -> dict[str, object]:
+            def write(period: str) -> dict[str, object]:
                 written = publish(
-                    con, f"select * from marts.{mart} where period_id = '{period}'", target
+                    con,
+                    f"select * from marts.{mart} where period_id = '{period}' order by all",
+                    period_file(exports.reporting, mart, period),
                 )
                 return {
                     "dagster/row_count": written["rows"],
                     "path": dg.MetadataValue.path(written["path"]),
                     "sha256": written["sha256"],
+                    "rewritten": written["rewritten"],
                 }
 
-            published = publish_periods(context, con, exports.reporting / mart, "parquet", write)
+            published = publish_periods(context, con, write)
         return dg.MaterializeResult(
             metadata={
                 "periods": dg.MetadataValue.json(sorted(published)),
                 "dagster/row_count": sum(int(m["dagster/row_count"]) for m in published.values()),
+                "files_rewritten": sum(int(m["rewritten"]) for m in published.values()),
                 "retries": context.retry_number,
             }
         )
@@ -78,20 +133,24 @@ def dimension_asset(mart: str) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         retry_policy=dg.RetryPolicy(max_retries=2, delay=2),
         automation_condition=dg.AutomationCondition.eager(),
-        description=f"`marts.{mart}` as Parquet for BI tools.",
+        description=f"`marts.{mart}` as a Parquet dataset for BI tools.",
     )
     def export(
         context: dg.AssetExecutionContext, warehouse: Warehouse, exports: Exports
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
+            publish_schema(con, exports.reporting, mart, periodic=False)
             written = publish(
-                con, f"select * from marts.{mart}", exports.reporting / f"{mart}.parquet"
+                con,
+                f"select * from marts.{mart} order by all",
+                exports.reporting / mart / DATA_FILE,
             )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": written["rows"],
                 "path": dg.MetadataValue.path(written["path"]),
                 "sha256": written["sha256"],
+                "rewritten": written["rewritten"],
                 "retries": context.retry_number,
             }
         )

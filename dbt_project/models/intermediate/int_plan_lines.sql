@@ -1,47 +1,13 @@
--- One row per approved plan line in the GL's terms: the planning tool's time
--- member ("Apr 25") becomes a fiscal period, the list member NONE a missing
--- cost center stays NONE (the member budget_vs_actual uses for "no cost
--- center"). Only approved versions feed reporting: per fiscal year the latest
--- approved budget and the latest approved forecast.
+-- One row per plan line of every plan version (budget or forecast; draft,
+-- submitted or approved) in the GL's terms: the planning tool's time member
+-- ("Apr 25") becomes a fiscal period by the fiscal calendar rule, so that a
+-- plan beyond the posted history keeps its lines; the list member NONE ("no
+-- cost center") stays NONE, the member budget_vs_actual uses.
 with
 
 plan_lines as (
 
     select * from {{ ref('stg_fpa__plan_lines') }}
-
-),
-
-plan_versions as (
-
-    select * from {{ ref('stg_fpa__plan_versions') }}
-
-),
-
-fiscal_periods as (
-
-    select * from {{ ref('dim_fiscal_period') }}
-
-),
-
-approved as (
-
-    select
-        plan_version_code,
-        plan_version_type,
-        fiscal_year,
-        row_number() over (
-            partition by fiscal_year, plan_version_type
-            order by submitted_at desc, plan_version_code desc
-        ) as recency
-    from plan_versions
-    where plan_version_status = 'Approved'
-
-),
-
-latest_approved as (
-
-    select * from approved
-    where recency = 1
 
 ),
 
@@ -60,33 +26,41 @@ parsed as (
 
 ),
 
+dated as (
+
+    select
+        parsed.*,
+        cast({{ dbt.concat([
+            "cast(parsed.calendar_year as " ~ dbt.type_string() ~ ")",
+            "'-'",
+            "case when parsed.calendar_month < 10 then '0' else '' end",
+            "cast(parsed.calendar_month as " ~ dbt.type_string() ~ ")",
+            "'-01'",
+        ]) }} as date) as month_start_date
+    from parsed
+
+),
+
 final as (
 
     select
 
         ---------- ids
-        parsed.plan_version_code,
-        latest_approved.plan_version_type,
-        parsed.entity_code,
-        parsed.account_code,
-        parsed.cost_center_code,
-        fiscal_periods.period_id,
+        plan_version_code,
+        entity_code,
+        account_code,
+        cost_center_code,
+        {{ period_id_of('month_start_date') }} as period_id,
 
         ---------- fiscal calendar
-        fiscal_periods.fiscal_year,
-        fiscal_periods.fiscal_period,
+        {{ fiscal_year_of('month_start_date') }} as fiscal_year,
+        {{ fiscal_period_of('month_start_date') }} as fiscal_period,
 
         ---------- numerics
-        parsed.currency_functional,
-        parsed.amount_functional
+        currency_functional,
+        amount_functional
 
-    from parsed
-    inner join latest_approved
-        on parsed.plan_version_code = latest_approved.plan_version_code
-    inner join fiscal_periods
-        on parsed.calendar_year = fiscal_periods.calendar_year
-            and parsed.calendar_month = fiscal_periods.calendar_month
-            and latest_approved.fiscal_year = fiscal_periods.fiscal_year
+    from dated
 
 )
 

@@ -21,7 +21,8 @@ accounts as (
 
 plan_lines as (
 
-    select * from {{ ref('int_plan_lines') }}
+    select * from {{ ref('fct_plan') }}
+    where is_reporting_version
 
 ),
 
