@@ -43,9 +43,18 @@ def bench_scale(scale: float, root: Path) -> dict:
     py = [sys.executable, "-m"]
     logs = data / "logs"
 
+    done: dict[str, dict[str, float]] = {}
+
     def timed(name: str, argv: list[str]) -> Measured:
         print(f"  {name} ...", flush=True)
-        return measure(py + argv, env, logs / f"{name}.log")
+        measured = measure(py + argv, env, logs / f"{name}.log")
+        print(
+            f"  {name}: {measured.seconds:.1f} s, {measured.peak_rss / 2**20:,.0f} MiB", flush=True
+        )
+        # figures so far, in case a later contender fails or the run is stopped
+        done[name] = {"seconds": measured.seconds, "peak_rss": measured.peak_rss}
+        (data / "partial.json").write_text(json.dumps(done, indent=2))
+        return measured
 
     paths = Paths(data)
     runs = {
