@@ -1,50 +1,269 @@
-"""FP&A planning tool (Anaplan-like) API: plan versions and plan lines."""
+"""FP&A planning tool (Anaplan-like) API: plan versions and plan lines.
+
+A plan send is all or nothing. Everything the API changed since the last load (every page
+of versions and lines) is read and validated before a single row is yielded: a line
+whose entity or account the group ERP does not know (its company codes and GL accounts,
+read from the ERP's API: master data lives there), a duplicate line key, an amount that is
+not a number, a month that is not a month, a line of a version the tool does not list, or
+a version older than the current one raises `PlanRejected`, naming the rows. The load then
+fails before anything reaches `raw_fpa`, so the warehouse never holds part of a version;
+the planning tool fixes the send and the next sync loads it.
+
+"Older than the current one": a version sent again with an earlier submission time than
+the one loaded, or a new version submitted before the latest loaded version of the same
+type and fiscal year (a forecast never replaces a newer one). Every version keeps its own
+lines (the version is part of the key), so a new forecast never overwrites an older one.
+"""
 
 from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import dlt
 import pyarrow as pa
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
-from ingest.api import ClientCredentials, RequestLog, page_holds
-from ingest.rest import api_resource
+from ingest.api import ClientCredentials, RequestLog, page_holds, snake_case
+from ingest.rest import checked
 from sandbox import schemas
 
 ROOT = "2/0/models/finsync-plan"
+ERP_ROOT = "sap/opu/odata4/sap/api_finance/srvd_a2x/0001"
+EPOCH = "1970-01-01T00:00:00.000000Z"
 UPDATED = pa.field("Last_Updated", schemas.TS)
+VERSIONS = schemas.PLAN_VERSIONS.append(UPDATED)
+LINES = schemas.PLAN_LINES.append(UPDATED)
+VERSION_KEY = ["Version"]
+LINE_KEY = ["Version", "Entity", "Account", "Cost_Center", "Month"]
+MONTH = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}$")
+VERSION_TYPES = {"Budget", "Forecast"}
+STATUSES = {"Draft", "Submitted", "Approved"}
+CENT = Decimal("0.01")
+SHOWN = 10  # rows named in the error; the count says how many more
+
+
+class PlanRejected(ValueError):
+    """A plan send that must not load: the message names each bad row and why."""
+
+
+def timestamp(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"not an ISO timestamp: {value!r}")
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def amount(value: Any) -> Decimal:
+    """The planning tool sends amounts as exact decimal strings (or numbers)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"amount {value!r} is not a number")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"amount {value!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"amount {value!r} is not a finite number")
+    if number != number.quantize(CENT):
+        raise ValueError(f"amount {value!r} has more than two decimals")
+    return number
+
+
+def describe(kind: str, index: int, record: dict[str, Any], key: list[str]) -> str:
+    return f"{kind} {index} ({', '.join(f'{k}={record.get(k)!r}' for k in key)})"
+
+
+def validate(
+    versions: list[dict[str, Any]],
+    lines: list[dict[str, Any]],
+    loaded: dict[str, dict[str, Any]],
+    entities: set[str],
+    accounts: set[str],
+) -> tuple[pa.Table, pa.Table]:
+    """The send as typed tables, or PlanRejected naming every bad row.
+
+    `loaded` is what earlier loads committed: version -> type, fiscal year, submitted_at.
+    """
+    problems: list[str] = []
+    typed_versions, typed_lines = [], []
+    listed: dict[str, dict[str, Any]] = {}
+    for index, record in enumerate(versions, start=1):
+        row = describe("version", index, record, VERSION_KEY)
+        try:
+            version = {
+                "Version": record["Version"],
+                "Version_Name": record.get("Version_Name"),
+                "Version_Type": record["Version_Type"],
+                "Fiscal_Year": int(record["Fiscal_Year"]),
+                "Status": record["Status"],
+                "Submitted_At": timestamp(record["Submitted_At"]),
+                "Last_Updated": timestamp(record["Last_Updated"]),
+            }
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append(f"{row}: {type(error).__name__} {error}")
+            continue
+        if version["Version_Type"] not in VERSION_TYPES:
+            problems.append(f"{row}: unknown version type {version['Version_Type']!r}")
+        if version["Status"] not in STATUSES:
+            problems.append(f"{row}: unknown status {version['Status']!r}")
+        if older := older_than_current(version, loaded):
+            problems.append(f"{row}: {older}")
+        if version["Version"] in listed:
+            problems.append(f"{row}: duplicate version {version['Version']!r}")
+        listed[version["Version"]] = version
+        typed_versions.append(version)
+    keys = Counter(tuple(record.get(k) for k in LINE_KEY) for record in lines)
+    for index, record in enumerate(lines, start=1):
+        row = describe("plan line", index, record, LINE_KEY)
+        reasons = []
+        if keys[tuple(record.get(k) for k in LINE_KEY)] > 1:
+            reasons.append("duplicate key: the send holds this line more than once")
+        if record.get("Version") not in listed and record.get("Version") not in loaded:
+            reasons.append(f"version {record.get('Version')!r} is not a version of the tool")
+        if record.get("Entity") not in entities:
+            reasons.append(f"unknown entity {record.get('Entity')!r}")
+        if record.get("Account") not in accounts:
+            reasons.append(f"unknown account {record.get('Account')!r}")
+        if not isinstance(record.get("Cost_Center"), str) or not record["Cost_Center"]:
+            reasons.append("no cost center (the tool's member for none is NONE)")
+        if not isinstance(record.get("Month"), str) or not MONTH.match(record["Month"]):
+            reasons.append(f"month {record.get('Month')!r} is not a month like 'Apr 25'")
+        try:
+            value = amount(record.get("Amount"))
+            changed = timestamp(record.get("Last_Updated"))
+        except ValueError as error:
+            reasons.append(str(error))
+        if reasons:
+            problems.append(f"{row}: {'; '.join(reasons)}")
+            continue
+        typed_lines.append(
+            {**{k: record[k] for k in LINE_KEY}, "Currency": record.get("Currency")}
+            | {"Amount": value, "Last_Updated": changed}
+        )
+    if problems:
+        shown = "\n  ".join(problems[:SHOWN])
+        more = f"\n  ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        raise PlanRejected(
+            f"plan send refused, nothing loaded: {len(problems)} bad row(s)\n  {shown}{more}"
+        )
+    return table(typed_versions, VERSIONS, VERSION_KEY), table(typed_lines, LINES, LINE_KEY)
+
+
+def older_than_current(version: dict[str, Any], loaded: dict[str, dict[str, Any]]) -> str | None:
+    submitted = version["Submitted_At"]
+    if (before := loaded.get(version["Version"])) is not None:
+        if submitted < timestamp(before["submitted_at"]):
+            return (
+                f"older than the current one: submitted {submitted.isoformat()}, the loaded"
+                f" version was submitted {before['submitted_at']}"
+            )
+        return None
+    peers = [
+        (timestamp(v["submitted_at"]), code)
+        for code, v in loaded.items()
+        if v["type"] == version["Version_Type"] and v["fiscal_year"] == version["Fiscal_Year"]
+    ]
+    if peers and submitted < max(peers)[0]:
+        latest_at, latest = max(peers)
+        return (
+            f"older than the current {version['Version_Type'].lower()} {latest} of fiscal year"
+            f" {version['Fiscal_Year']} (submitted {latest_at.isoformat()})"
+        )
+    return None
+
+
+def table(rows: list[dict[str, Any]], schema: pa.Schema, key: list[str]) -> pa.Table:
+    """Typed like the extract contract, in warehouse column names; keys are not nullable,
+    as the other sources' keys are declared."""
+    schema = pa.schema(
+        pa.field(snake_case(f.name), f.type, nullable=f.name not in key) for f in schema
+    )
+    return pa.Table.from_pylist(
+        [{snake_case(k): v for k, v in row.items()} for row in rows], schema=schema
+    )
+
+
+def fetch(
+    client: RESTClient, path: str, records: str, params: dict[str, str], check: Any = None
+) -> list[dict]:
+    """Every page's records; `check` refuses a page whose envelope is wrong."""
+    paginator = copy.deepcopy(client.paginator)
+    pages = client.paginate(
+        path,
+        params=params,
+        data_selector=records,
+        paginator=checked(paginator, check) if check else paginator,
+    )
+    return [record for page in pages for record in page]
+
+
+def erp_members(request_log: RequestLog) -> tuple[set[str], set[str]]:
+    """The group's company codes and GL accounts, from the ERP's API."""
+    base_url = dlt.config["sources.erp.base_url"]
+    client = RESTClient(
+        base_url=base_url,
+        auth=ClientCredentials(token_url=f"{base_url}/oauth/token", system="erp"),
+        paginator=JSONLinkPaginator(next_url_path="['@odata.nextLink']"),
+        session=request_log.session(),
+    )
+    companies = fetch(client, f"{ERP_ROOT}/CompanyCodes", "value", {})
+    accounts = fetch(client, f"{ERP_ROOT}/GLAccounts", "value", {})
+    return {c["CompanyCode"] for c in companies}, {a["GLAccount"] for a in accounts}
 
 
 @dlt.source(name="fpa", max_table_nesting=0)
 def fpa(base_url: str = dlt.config.value, request_log: RequestLog | None = None):
     log = request_log or RequestLog()
+    check = page_holds(("items", list), ("meta.paging.totalSize", int))
     client = RESTClient(
         base_url=base_url,
         auth=ClientCredentials(token_url=f"{base_url}/oauth/token", system="fpa"),
         paginator=JSONLinkPaginator(next_url_path="meta.paging.next"),
         session=log.session(),
     )
-    common = {
-        "records": "items",
-        "check_page": page_holds(("items", list), ("meta.paging.totalSize", int)),
-        "cursor": "Last_Updated",
-        "since_param": ("modifiedSince", "{since}"),
-    }
-    yield api_resource(
-        client,
-        "fpa",
-        "plan_versions",
-        path=f"{ROOT}/versions",
-        schema=schemas.PLAN_VERSIONS.append(UPDATED),
-        key=["Version"],
-        **common,
+    send: dict[str, pa.Table] = {}
+
+    def read_send() -> dict[str, pa.Table]:
+        """Once per load: fetch and validate the whole send; commit its state with the load."""
+        if send:
+            return send
+        state = dlt.current.source_state().setdefault("plan", {"since": EPOCH, "versions": {}})
+        params = {"modifiedSince": state["since"]}
+        versions = fetch(client, f"{ROOT}/versions", "items", params, check)
+        lines = fetch(client, f"{ROOT}/lines", "items", params, check)
+        entities, accounts = erp_members(log)
+        send["versions"], send["lines"] = validate(
+            versions, lines, state["versions"], entities, accounts
+        )
+        for version in send["versions"].to_pylist():
+            state["versions"][version["version"]] = {
+                "type": version["version_type"],
+                "fiscal_year": version["fiscal_year"],
+                "submitted_at": version["submitted_at"].isoformat(),
+            }
+        changed = [t["last_updated"] for t in send.values() if t.num_rows]
+        if changed:
+            latest = max(max(c.to_pylist()) for c in changed)
+            state["since"] = latest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return send
+
+    @dlt.resource(name="plan_versions", primary_key="version", write_disposition="merge")
+    def plan_versions() -> Iterator[pa.Table]:
+        if (data := read_send()["versions"]).num_rows:
+            yield data
+
+    @dlt.resource(
+        name="plan_lines",
+        primary_key=[snake_case(k) for k in LINE_KEY],
+        write_disposition="merge",
     )
-    yield api_resource(
-        client,
-        "fpa",
-        "plan_lines",
-        path=f"{ROOT}/lines",
-        schema=schemas.PLAN_LINES.append(UPDATED),
-        key=["Version", "Entity", "Account", "Cost_Center", "Month"],
-        **common,
-    )
+    def plan_lines() -> Iterator[pa.Table]:
+        if (data := read_send()["lines"]).num_rows:
+            yield data
+
+    return plan_versions, plan_lines
