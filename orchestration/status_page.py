@@ -160,8 +160,8 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def bar_chart(counts: dict[str, int], title: str) -> str:
-    """Horizontal bars, one per label, as inline SVG."""
+def bar_chart(counts: dict[str, int], title: str, colours: dict[str, str] | None = None) -> str:
+    """Horizontal bars, one per label, as inline SVG (red unless `colours` names one)."""
     width, bar, gap, label_w = 520, 22, 8, 140
     top = max(counts.values(), default=0) or 1
     height = max(len(counts), 1) * (bar + gap) + gap
@@ -175,7 +175,8 @@ def bar_chart(counts: dict[str, int], title: str) -> str:
         length = (width - label_w - 60) * count / top
         parts += [
             f'<text x="0" y="{y + bar - 6}" font-size="13">{_e(label)}</text>',
-            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar}" fill="#c62828"/>',
+            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar}"'
+            f' fill="{(colours or {}).get(label, "#c62828")}"/>',
             f'<text x="{label_w + length + 6:.1f}" y="{y + bar - 6}" font-size="13">{count}</text>',
         ]
     if not counts:
@@ -275,7 +276,9 @@ def render(status: dict[str, list[dict]], fresh: list[Freshness], now: datetime)
         "<h2>Restatements (postings into locked periods)</h2>",
         table(status["restatements"], RESTATEMENT_COLUMNS, "restatements"),
         "<h2>Freshness of each product</h2>",
-        bar_chart({s: n for s, n in states.items() if n}, "Products by freshness state"),
+        bar_chart(
+            {s: n for s, n in states.items() if n}, "Products by freshness state", FRESHNESS_COLOURS
+        ),
         table(freshness_rows, ["product", "promise", "last materialized", "state"], "freshness"),
         "<h2>Recently resolved breaks</h2>",
         table(status["resolved"], RESOLVED_COLUMNS, "resolved"),
