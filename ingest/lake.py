@@ -5,7 +5,9 @@ One setting chooses it: `FINSYNC_LAKE_URL`, a local folder or an object-storage 
 `DESTINATION__FILESYSTEM__CREDENTIALS__...`). Each `raw_<system>` dataset becomes a folder
 with one sub-folder of Parquet files per table, which dbt reads on either engine (the
 `lake_views` macro). Plain Parquet has no merge: a merge resource appends its new versions
-and staging keeps the latest per key, as it does for any re-sent record.
+and staging keeps the latest per key, as it does for any re-sent record (and drops CRM
+records whose latest version says `is_deleted`, which dlt would have deleted from DuckDB).
+DuckDB reads an object-storage lake through its httpfs extension, installed on first use.
 """
 
 from __future__ import annotations
