@@ -14,6 +14,7 @@ help:
 	@echo "make run   generate the demo enterprise and run the main job headless"
 	@echo "make dev   open the Dagster UI on the same definitions"
 	@echo "make test  lint, then the test suite"
+	@echo "make test-spark  the dbt project on Spark against DuckDB, same lake (minutes)"
 	@echo "make bench finsync against plain DuckDB SQL and pandas at scales 1 and 10 (SCALE=...)"
 
 .venv/.synced: pyproject.toml uv.lock
@@ -49,6 +50,12 @@ lint: setup
 
 test: setup $(CHROMIUM) lint
 	$(UV) run pytest
+
+# The same dbt project built on Spark (local pyspark, Java 17) and on DuckDB from one
+# Parquet lake, marts compared (tests/test_spark.py): a JVM and ~400 dbt nodes, minutes.
+.PHONY: test-spark
+test-spark: setup
+	$(UV) run pytest -m spark
 
 # SCALE given on the command line benchmarks that scale only; otherwise 1 and 10.
 BENCH_SCALES := $(if $(filter command line,$(origin SCALE)),$(SCALE),1 10)
