@@ -49,12 +49,16 @@ lint: setup
 	cd dbt_project && FINSYNC_DATA_DIR=$$(mktemp -d) $(UV) run sqlfluff lint . --processes 1 --nocolor
 
 test: setup $(CHROMIUM) lint
-	$(UV) run pytest
+	$(UV) run pytest -m "not spark"
 
 # The same dbt project built on Spark (local pyspark, Java 17) and on DuckDB from one
 # Parquet lake, marts compared (tests/test_spark.py): a JVM and ~400 dbt nodes, minutes.
 .PHONY: test-spark
-test-spark: setup
+JAVA := /usr/bin/java
+$(JAVA):
+	apt-get update && apt-get install -y openjdk-17-jre-headless
+
+test-spark: setup $(JAVA)
 	$(UV) run pytest -m spark
 
 # SCALE given on the command line benchmarks that scale only; otherwise 1 and 10.
