@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 
 from orchestration.paths import Paths
@@ -78,10 +77,10 @@ class Exports(dg.ConfigurableResource):
 def resources(paths: Paths) -> dict[str, dg.ConfigurableResource]:
     # here, not at the top: transform's translator imports automation, whose jobs import the
     # export assets, which import this module's resources
-    from orchestration.transform import DBT_PROJECT
+    from orchestration.transform import DBT_PROJECT, InstalledDbt
 
     return {
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+        "dbt": InstalledDbt(project_dir=DBT_PROJECT),
         "dlt": DagsterDltResource(),
         "warehouse": Warehouse(path=str(paths.warehouse)),
         "exports": Exports(root=str(paths.exports)),
