@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.automation import POLICIES, promise
+from orchestration.automation import POLICIES, follows_inputs, promise
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.reconciliation.assets import RECONCILIATION_STATUS
 from orchestration.reconciliation.status import BREAK, RESOLVED, STATUS
@@ -301,6 +301,7 @@ def render(status: dict[str, list[dict]], fresh: list[Freshness], now: datetime)
 
 @dg.asset(
     key=STATUS_PAGE,
+    automation_condition=follows_inputs(STATUS_PAGE),
     deps=[
         RECONCILIATION_STATUS,
         dg.AssetKey(["marts", "close_status"]),

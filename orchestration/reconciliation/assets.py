@@ -23,6 +23,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.alerts import AlertSink, reconciliation_break_alerts, restatement_alerts
+from orchestration.automation import follows_inputs
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.reconciliation import source_controls
 from orchestration.reconciliation.checkpoints import EXPORTS, WAREHOUSE, Checkpoint, of_stage
@@ -50,6 +51,7 @@ def _marts(*names: str) -> list[dg.AssetKey]:
 
 @dg.asset(
     key=SOURCE_CONTROL_TOTALS,
+    automation_condition=follows_inputs(SOURCE_CONTROL_TOTALS),
     deps=[
         dg.AssetKey(["raw_erp", "journal_items"]),
         dg.AssetKey(["raw_payroll", "payroll_results"]),
@@ -129,6 +131,7 @@ def _new_restatements(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 @dg.asset(
     key=RECONCILIATION_STATUS,
+    automation_condition=follows_inputs(RECONCILIATION_STATUS),
     deps=[
         SOURCE_CONTROL_TOTALS,
         dg.AssetKey(["raw_erp", "journal_items"]),
@@ -169,6 +172,7 @@ def reconciliation_status(warehouse: Warehouse, exports: Exports) -> dg.Material
 
 @dg.asset(
     key=BLOCKING_BREAKS,
+    automation_condition=follows_inputs(BLOCKING_BREAKS),
     deps=[RECONCILIATION_STATUS],
     group_name=SCHEMA,
     kinds={"duckdb"},
@@ -226,6 +230,7 @@ def checkpoint_check(checkpoint: Checkpoint, asset: dg.AssetKey) -> dg.AssetChec
 
 @dg.asset(
     key=EXPORT_RECONCILIATION,
+    automation_condition=follows_inputs(EXPORT_RECONCILIATION),
     deps=[
         dg.AssetKey(["exports", "fpa_actuals"]),
         dg.AssetKey(["exports", "reporting_trial_balance"]),
