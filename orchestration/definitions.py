@@ -16,26 +16,45 @@ from orchestration.alerts import (
 from orchestration.automation import govern, promise, schedules
 from orchestration.checks.suites import checks_for
 from orchestration.exports.fpa import fpa_actuals, fpa_actuals_ties_to_mart
+from orchestration.exports.published import published_marts
 from orchestration.exports.reporting import reporting_marts
 from orchestration.ingest import raw_assets, source_specs
 from orchestration.jobs import jobs
 from orchestration.paths import Paths
+from orchestration.reconciliation.assets import reconciliation_assets, reconciliation_checks
 from orchestration.resources import resources
+from orchestration.sensors import sensors
+from orchestration.status_page import status_page
 from orchestration.transform import dbt_models
 
 
 def build(paths: Paths) -> dg.Definitions:
     assets = dg.map_asset_specs(
-        govern, [*source_specs(), *raw_assets(paths), dbt_models, fpa_actuals, *reporting_marts]
+        govern,
+        [
+            *source_specs(),
+            *raw_assets(paths),
+            dbt_models,
+            fpa_actuals,
+            *reporting_marts,
+            *reconciliation_assets,
+            status_page,
+            published_marts(dbt_models),
+        ],
     )
     keys = {key for asset in assets for key in _keys(asset)}
     promised = [key for key in keys if promise(key)]
     return dg.Definitions(
         assets=assets,
-        asset_checks=[*checks_for(keys), fpa_actuals_ties_to_mart],
+        asset_checks=[*checks_for(keys), fpa_actuals_ties_to_mart, *reconciliation_checks],
         jobs=jobs,
         schedules=schedules,
-        sensors=[alert_on_run_failure, alert_on_failed_checks, freshness_alert_sensor(promised)],
+        sensors=[
+            alert_on_run_failure,
+            alert_on_failed_checks,
+            freshness_alert_sensor(promised),
+            *sensors(paths),
+        ],
         resources=resources(paths),
     )
 
