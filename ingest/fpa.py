@@ -27,6 +27,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
@@ -177,6 +178,26 @@ def older_than_current(version: dict[str, Any], loaded: dict[str, dict[str, Any]
     return None
 
 
+def unseen(
+    records: list[dict[str, Any]], key: list[str], since: datetime, at_mark: list[str]
+) -> list[dict[str, Any]]:
+    """The API answers changes at or after `since` (a record stamped with the mark's own
+    instant after the last load is not missed); the records at the mark that the last load
+    committed are dropped, so an unchanged tool loads nothing."""
+    if not at_mark:
+        return records
+    loaded = set(at_mark)
+
+    def seen(record: dict[str, Any]) -> bool:
+        try:
+            stamped = timestamp(record.get("Last_Updated"))
+        except ValueError:
+            return False  # validate() names it
+        return stamped == since and "|".join(str(record.get(k)) for k in key) in loaded
+
+    return [record for record in records if not seen(record)]
+
+
 def table(rows: list[dict[str, Any]], schema: pa.Schema, key: list[str]) -> pa.Table:
     """Typed like the extract contract, in warehouse column names; keys are not nullable,
     as the other sources' keys are declared."""
@@ -233,9 +254,21 @@ def fpa(base_url: str = dlt.config.value, request_log: RequestLog | None = None)
         if send:
             return send
         state = dlt.current.source_state().setdefault("plan", {"since": EPOCH, "versions": {}})
+        at_mark = state.setdefault("at_mark", {"versions": [], "lines": []})
         params = {"modifiedSince": state["since"]}
-        versions = fetch(client, f"{ROOT}/versions", "items", params, check)
-        lines = fetch(client, f"{ROOT}/lines", "items", params, check)
+        since = timestamp(state["since"])
+        versions = unseen(
+            fetch(client, f"{ROOT}/versions", "items", params, check),
+            VERSION_KEY,
+            since,
+            at_mark["versions"],
+        )
+        lines = unseen(
+            fetch(client, f"{ROOT}/lines", "items", params, check),
+            LINE_KEY,
+            since,
+            at_mark["lines"],
+        )
         entities, accounts = erp_members(log)
         send["versions"], send["lines"] = validate(
             versions, lines, state["versions"], entities, accounts
@@ -249,7 +282,13 @@ def fpa(base_url: str = dlt.config.value, request_log: RequestLog | None = None)
         changed = [t["last_updated"] for t in send.values() if t.num_rows]
         if changed:
             latest = max(max(c.to_pylist()) for c in changed)
-            state["since"] = latest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            if latest > since:
+                state["since"] = latest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                at_mark["versions"], at_mark["lines"] = [], []
+            for name, key in (("versions", VERSION_KEY), ("lines", LINE_KEY)):
+                rows = send[name].filter(pc.equal(send[name]["last_updated"], latest))
+                keys = {"|".join(str(row[snake_case(k)]) for k in key) for row in rows.to_pylist()}
+                at_mark[name] = sorted(keys.union(at_mark[name]))
         return send
 
     @dlt.resource(name="plan_versions", primary_key="version", write_disposition="merge")
