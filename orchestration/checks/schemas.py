@@ -647,6 +647,88 @@ PRODUCTS = [
     ),
     contract(
         "marts",
+        "workforce_cost_drivers",
+        {
+            "entity_code": col(str, COMPANY),
+            "cost_center_code": col(str),
+            "period_id": col(str, PERIOD),
+            "reporting_level": col(str, pa.Check.isin(["cost_center", "node", "root"])),
+            "is_suppressed": col(pl.Boolean),
+            "headcount": col(pl.Int32, pa.Check.gt(0), nullable=True),
+            "currency_functional": col(str, CURRENCY),
+            "gross_earnings_functional": col(DEC, nullable=True),
+            "employer_taxes_functional": col(DEC, nullable=True),
+            "benefits_functional": col(DEC, nullable=True),
+            "workforce_cost_functional": col(DEC, nullable=True),
+        },
+        key=["entity_code", "cost_center_code", "period_id"],
+        totals=("workforce_cost_functional", "currency_functional"),
+        checks=[
+            adds_up(
+                "workforce_cost_functional",
+                "gross_earnings_functional",
+                "employer_taxes_functional",
+                "benefits_functional",
+            ),
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    pl.col("is_suppressed") == pl.col("workforce_cost_functional").is_null()
+                ),
+                name="suppressed_rows_show_no_pay",
+                error="a suppressed group shows no pay, and only a suppressed one",
+            ),
+        ],
+    ),
+    contract(
+        "marts",
+        "revenue_pipeline_drivers",
+        {
+            "entity_code": col(str, COMPANY),
+            "period_id": col(str, PERIOD),
+            "product_family": col(str, nullable=True),
+            "currency_txn": col(str, CURRENCY),
+            "open_opportunities": col(pl.Int32, pa.Check.gt(0)),
+            "amount_pipeline_txn": col(DEC),
+            "amount_weighted_pipeline_txn": col(DEC),
+            "amount_commit_txn": col(DEC),
+        },
+        key=["entity_code", "period_id", "product_family", "currency_txn"],
+        totals=("amount_weighted_pipeline_txn", "currency_txn"),
+        checks=[
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    pl.col("amount_weighted_pipeline_txn").abs()
+                    <= pl.col("amount_pipeline_txn").abs()
+                ),
+                name="weighted_pipeline_within_pipeline",
+                error="the probability-weighted pipeline exceeds the pipeline",
+            )
+        ],
+    ),
+    contract(
+        "marts",
+        "close_status",
+        {
+            "entity_code": col(str, COMPANY),
+            "period_id": col(str, PERIOD),
+            "close_status": col(str, pa.Check.isin(["done", "pending", "late"])),
+            "milestones_planned": col(pl.Int64, pa.Check.gt(0)),
+            "milestones_done": col(pl.Int64, pa.Check.ge(0)),
+        },
+        key=["entity_code", "period_id"],
+        checks=[
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    (pl.col("close_status") == "done")
+                    == (pl.col("milestones_done") == pl.col("milestones_planned"))
+                ),
+                name="done_means_every_milestone_done",
+                error="a period is done exactly when all its milestones are",
+            )
+        ],
+    ),
+    contract(
+        "marts",
         "dim_fiscal_period",
         {
             "period_id": col(str, PERIOD),
