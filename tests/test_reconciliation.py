@@ -300,3 +300,50 @@ def test_a_file_changed_after_its_manifest_was_written_does_not_match(tmp_path: 
         ("actuals/2025-P01.csv", "2025-P01", Decimal("-1.00")),
         ("lists/entities.csv", "all", Decimal("0.00")),
     ]
+
+
+def test_an_erp_item_lost_or_doubled_in_raw_breaks_against_the_erps_count(
+    paths: Paths, main_run, tmp_path: Path
+) -> None:
+    """The ERP's own item count per company and period, against raw with one item deleted
+    in one period and another loaded twice in another."""
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(paths.warehouse.read_bytes())
+    sql = comparison_sql(by_name("erp_journal_items_source_vs_raw"), paths.exports)
+    with duckdb.connect(str(copy)) as con:
+        (lost, doubled) = con.execute(
+            """select company_code, fiscal_year, fiscal_period, accounting_document,
+                      ledger_gl_line_item
+               from raw_erp.journal_items
+               where (company_code, fiscal_year, fiscal_period) in (
+                   select company_code, fiscal_year, fiscal_period from raw_erp.journal_items
+                   group by all order by all limit 2)
+               qualify row_number() over (
+                   partition by company_code, fiscal_year, fiscal_period
+                   order by accounting_document, ledger_gl_line_item) = 1
+               order by all"""
+        ).fetchall()
+        before = con.execute(f"select count(*) from ({sql}) where difference <> 0").fetchall()
+        con.execute(
+            """delete from raw_erp.journal_items where company_code = ? and fiscal_year = ?
+               and fiscal_period = ? and accounting_document = ? and ledger_gl_line_item = ?""",
+            list(lost),
+        )
+        con.execute(
+            """insert into raw_erp.journal_items select * from raw_erp.journal_items
+               where company_code = ? and fiscal_year = ? and fiscal_period = ?
+               and accounting_document = ? and ledger_gl_line_item = ?""",
+            list(doubled),
+        )
+        breaks = con.execute(
+            f"select entity, period, unit, difference from ({sql}) where difference <> 0"
+            " order by period"
+        ).fetchall()
+    period = "{}-P{:02d}"
+    assert before == [(0,)]
+    assert sorted(breaks) == sorted(
+        [
+            (lost[0], period.format(lost[1], lost[2]), "rows", Decimal("-1.00")),
+            (doubled[0], period.format(doubled[1], doubled[2]), "rows", Decimal("1.00")),
+        ]
+    )

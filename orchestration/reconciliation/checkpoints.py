@@ -76,6 +76,25 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
         blocking=True,
     ),
     Checkpoint(
+        name="erp_journal_items_source_vs_raw",
+        description="Journal entry items the ERP counts in its trial balance per company and"
+        " period against the items loaded into raw_erp: none lost, none doubled.",
+        left=Side(
+            "ERP TrialBalance endpoint (item counts)",
+            """select company_code, fiscal_year || '-P' || lpad(fiscal_period::varchar, 2, '0'),
+                   'rows', sum(journal_entry_items)
+               from reconciliation.source_erp_trial_balance group by all""",
+        ),
+        right=Side(
+            "raw_erp.journal_items",
+            """select company_code, fiscal_year || '-P' || lpad(fiscal_period::varchar, 2, '0'),
+                   'rows', count(*)
+               from raw_erp.journal_items group by all""",
+        ),
+        owner_role=INTEGRATION,
+        blocking=True,
+    ),
+    Checkpoint(
         name="payroll_register_source_vs_raw",
         description="The payroll register's cost totals (gross, employer taxes, benefits) per"
         " company and pay period against the payroll results loaded into raw_payroll.",

@@ -31,7 +31,8 @@ SHAPES = {
                "CompanyCodeCurrency" as company_code_currency,
                cast("DebitAmountInCoCodeCrcy" as decimal(18, 2)) as debit_amount,
                cast("CreditAmountInCoCodeCrcy" as decimal(18, 2)) as credit_amount,
-               cast("PeriodBalanceInCoCodeCrcy" as decimal(18, 2)) as period_balance
+               cast("PeriodBalanceInCoCodeCrcy" as decimal(18, 2)) as period_balance,
+               cast("JournalEntryItemCount" as integer) as journal_entry_items
         from fetched""",
     PAYROLL_REGISTER: """
         select "Company" as company, cast("Pay_Period_End" as date) as pay_period_end,

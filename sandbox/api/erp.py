@@ -138,7 +138,8 @@ class ErpApi(Service):
         return Reply(body)
 
     def trial_balance(self) -> pa.Table:
-        """Period movements per company, fiscal period and account, in company-code currency."""
+        """Period movements per company, fiscal period and account, in company-code currency,
+        with the number of journal entry items behind them (the ERP's control count)."""
         data = self.tables["JournalEntryItems"].data
         amount = data["AmountInCompanyCodeCurrency"]
         zero = pa.scalar(0, amount.type)
@@ -147,7 +148,12 @@ class ErpApi(Service):
         )
         keys = ["CompanyCode", "FiscalYear", "FiscalPeriod", "GLAccount", "CompanyCodeCurrency"]
         grouped = data.group_by(keys).aggregate(
-            [("Debit", "sum"), ("Credit", "sum"), ("AmountInCompanyCodeCurrency", "sum")]
+            [
+                ("Debit", "sum"),
+                ("Credit", "sum"),
+                ("AmountInCompanyCodeCurrency", "sum"),
+                ("AmountInCompanyCodeCurrency", "count"),
+            ]
         )
         return grouped.rename_columns(
             [
@@ -155,6 +161,7 @@ class ErpApi(Service):
                 "DebitAmountInCoCodeCrcy",
                 "CreditAmountInCoCodeCrcy",
                 "PeriodBalanceInCoCodeCrcy",
+                "JournalEntryItemCount",
             ]
         ).sort_by([(k, "ascending") for k in keys])
 
