@@ -21,10 +21,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 import pytest
 
+from orchestration.checks.schemas import RAW
+from orchestration.checks.suites import validate
 from orchestration.paths import DBT_PROJECT_DIR, Paths
-from orchestration.pseudonym_key import ENV, FILE_NAME, hmac_pads
+from orchestration.pseudonym_key import ENV, FILE_NAME, hmac_pads, pseudonym_key
 from tests.conftest import query
 from tests.copies import copy_data_dir
 
@@ -277,3 +280,36 @@ def test_cost_centers_under_the_minimum_fold_up_the_hierarchy_keeping_totals(
         " from staging.stg_payroll__payroll_results",
     )
     assert sum(cost for *_, cost in rows) == register
+
+
+def test_a_failing_payroll_row_leaves_its_check_without_the_workers_id_or_pay(
+    paths: Paths, main_run
+) -> None:
+    """A payroll result with a negative gross fails its contract: the quarantine row and the
+    check's sample name it by keyed hashes, and its amounts are withheld."""
+    contract = next(c for c in RAW if c.table == "payroll_results")
+    columns = ", ".join(contract.columns)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        frame = con.sql(f"select {columns} from raw_payroll.payroll_results limit 3").pl()
+    bad = frame.head(1).to_dicts()[0]
+    frame = frame.with_columns(
+        gross_earnings=pl.when(pl.int_range(pl.len()) == 0)
+        .then(-pl.col("gross_earnings"))
+        .otherwise(pl.col("gross_earnings"))
+    )
+    outcome = validate(frame, contract)
+    key = pseudonym_key(paths.data)
+    shown = json.dumps([outcome.sample, outcome.quarantined.to_dicts()])
+    assert outcome.failed_rows == 1
+    assert bad["worker_id"] not in shown and bad["payroll_result_id"] not in shown
+    assert str(bad["gross_earnings"]) not in shown and str(bad["benefits"]) not in shown
+    [row] = outcome.quarantined.to_dicts()
+    assert json.loads(row["row_key"]) == {
+        "payroll_result_id": hmac.new(
+            key, bad["payroll_result_id"].encode(), hashlib.sha256
+        ).hexdigest()
+    }
+    assert json.loads(row["payload"])["worker_id"] == (
+        hmac.new(key, bad["worker_id"].encode(), hashlib.sha256).hexdigest()
+    )
+    assert "withheld" in row["payload"]

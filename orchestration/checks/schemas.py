@@ -75,6 +75,9 @@ class Contract:
     key: tuple[str, ...]
     changed_at: str | None = None  # the source's last-change column
     totals: tuple[str, str] | None = None  # (amount, currency): control totals per currency
+    # columns that identify a person or state one's pay: a failing row shows them
+    # pseudonymized (identifiers) or withheld (amounts) in quarantine and metadata
+    personal: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -89,11 +92,12 @@ def contract(
     checks: list | None = None,
     changed_at: str | None = None,
     totals: tuple[str, str] | None = None,
+    personal: tuple[str, ...] = (),
 ) -> Contract:
     frame = pa.DataFrameSchema(
         columns, checks=checks or [], unique=key, name=f"{schema}.{table}", coerce=False
     )
-    return Contract(schema, table, frame, tuple(key), changed_at, totals)
+    return Contract(schema, table, frame, tuple(key), changed_at, totals, personal)
 
 
 RAW = [
@@ -298,6 +302,7 @@ RAW = [
             "termination_date": col(pl.Date, nullable=True),
         },
         key=["worker_id"],
+        personal=("worker_id",),
     ),
     contract(
         "raw_payroll",
@@ -316,6 +321,7 @@ RAW = [
         key=["payroll_result_id"],
         changed_at="last_updated",
         totals=("gross_earnings + employer_taxes + benefits", "currency"),
+        personal=("payroll_result_id", "worker_id", "gross_earnings", "employer_taxes", "benefits"),
         checks=[
             pa.Check(
                 lambda data: data.lazyframe.select(

@@ -14,6 +14,8 @@ own quarantine refuses bad rows there, and the sync goes on.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +27,8 @@ import polars as pl
 
 from orchestration.checks.schemas import PRODUCTS, RAW, Contract
 from orchestration.ingest import WAREHOUSE_POOL
+from orchestration.paths import Paths
+from orchestration.pseudonym_key import pseudonym_key
 from orchestration.resources import Warehouse
 
 QUARANTINE = "quarantine.check_failures"
@@ -43,6 +47,24 @@ class Outcome:
     @property
     def passed(self) -> bool:
         return not self.failures_by_rule
+
+
+def conceal(rows: list[dict], personal: tuple[str, ...]) -> list[dict]:
+    """A failing payroll row leaves the check with no worker's id or pay: identifiers become
+    their keyed hash (the `employee_key` of dim_employee for a worker id, so a controller
+    can still find the person's row), amounts are withheld."""
+    if not personal or not rows:
+        return rows
+    secret = pseudonym_key(Paths.from_env().data)
+
+    def hidden(value: object) -> object:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+        return "withheld"
+
+    return [{k: hidden(v) if k in personal else v for k, v in row.items()} for row in rows]
 
 
 def validate(frame: pl.DataFrame, contract: Contract) -> Outcome:
@@ -70,7 +92,7 @@ def validate(frame: pl.DataFrame, contract: Contract) -> Outcome:
         .join(reasons, on="index")
         .sort("index")
     )
-    rows = failing.drop("index", "reasons").to_dicts()
+    rows = conceal(failing.drop("index", "reasons").to_dicts(), contract.personal)
     quarantined = pl.DataFrame(
         {
             "row_key": [json.dumps({k: row[k] for k in contract.key}, default=str) for row in rows],
