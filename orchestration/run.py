@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +15,7 @@ import duckdb
 from orchestration.definitions import build
 from orchestration.jobs import MAIN_JOB
 from orchestration.paths import Paths
+from orchestration.reconciliation.status import BREAK, OK, STATUS
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 
@@ -27,6 +29,7 @@ LAYERS = (
     "intermediate",
     "marts",
     "quarantine",
+    "reconciliation",
 )
 
 
@@ -80,12 +83,31 @@ def summary(result: dg.ExecuteInProcessResult, paths: Paths) -> str:
     lines += [f"  {layer:<18} {rows:>12,}" for layer, rows in rows_per_layer(paths).items()]
     lines += ["", f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed"]
     lines += [f"  failed: {name}" for name in failed]
+    lines += ["", f"reconciliation: {reconciled(paths)}"]
     lines += ["", "exports:"]
-    files = [path for path in paths.exports.glob("**/*") if path.is_file()]
-    for folder in sorted({path.parent for path in files}):
-        count = sum(1 for path in files if path.parent == folder)
-        lines.append(f"  {folder}/  ({count} file{'s' if count > 1 else ''})")
+    lines += [
+        f"  {paths.exports / name}  ({count} file{'s' if count > 1 else ''})"
+        for name, count in exported(paths).items()
+    ]
     return "\n".join(lines)
+
+
+def reconciled(paths: Paths) -> str:
+    """Keys that tie and open breaks, as the status table has them now."""
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        counts = dict(con.execute(f"select status, count(*) from {STATUS} group by all").fetchall())
+    return f"{counts.get(OK, 0):,} keys tie, {counts.get(BREAK, 0):,} open breaks"
+
+
+def exported(paths: Paths) -> dict[str, int]:
+    """Files per dataset: a top-level file, or a folder two levels down (fpa/actuals,
+    reporting/trial_balance with its period partitions)."""
+    counts: Counter[str] = Counter()
+    for path in paths.exports.rglob("*"):
+        if path.is_file():
+            parts = path.relative_to(paths.exports).parts
+            counts["/".join(parts[:2]) + "/" if len(parts) > 2 else "/".join(parts)] += 1
+    return dict(sorted(counts.items()))
 
 
 def rows_per_layer(paths: Paths) -> dict[str, int]:
