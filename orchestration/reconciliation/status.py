@@ -146,58 +146,47 @@ def evaluate(
     breaking = f"(select * from {rec} where abs(difference) > tolerance)"
     tying = f"(select * from {rec} where abs(difference) <= tolerance)"
     name = checkpoint.name
-    values = (
-        "expected = r.expected, actual = r.actual, difference = r.difference,"
-        " tolerance = r.tolerance, last_checked_at = ?"
-    )
+
+    def refresh(rows: str, status: str) -> None:
+        """This run's figures on the rows of `status` whose key is in `rows`."""
+        con.execute(
+            f"update {STATUS} as s set expected = r.expected, actual = r.actual,"
+            " difference = r.difference, tolerance = r.tolerance, last_checked_at = ?"
+            f" from {rows} as r where s.checkpoint = ? and s.status = '{status}' and {SAME_KEY}",
+            [now, name],
+        )
+
+    def add_new(rows: str, status: str) -> None:
+        """A row of `status` for each key in `rows` that has none yet (first seen now)."""
+        con.execute(
+            f"""insert into {STATUS}
+                select ?, r.entity, r.period, r.unit, r.expected, r.actual, r.difference,
+                       r.tolerance, '{status}', ?, ?, ?, ?, null
+                from {rows} as r
+                where not exists (
+                    select 1 from {STATUS} as s
+                    where s.checkpoint = ? and s.status = '{status}' and {SAME_KEY})""",
+            [name, checkpoint.owner_role, checkpoint.blocking, now, now, name],
+        )
+
     # open breaks: still broken -> refresh; tying again or gone -> resolved
-    con.execute(
-        f"update {STATUS} as s set {values} from {breaking} as r"
-        f" where s.checkpoint = ? and s.status = '{BREAK}' and {SAME_KEY}",
-        [now, name],
-    )
-    con.execute(
-        f"update {STATUS} as s set {values} from {tying} as r"
-        f" where s.checkpoint = ? and s.status = '{BREAK}' and {SAME_KEY}",
-        [now, name],
-    )
+    refresh(breaking, BREAK)
+    refresh(tying, BREAK)
     con.execute(
         f"update {STATUS} as s set status = '{RESOLVED}', resolved_at = ?, last_checked_at = ?"
         f" where s.checkpoint = ? and s.status = '{BREAK}'"
         f" and not exists (select 1 from {breaking} as r where {SAME_KEY})",
         [now, now, name],
     )
-    con.execute(
-        f"""insert into {STATUS}
-            select ?, r.entity, r.period, r.unit, r.expected, r.actual, r.difference,
-                   r.tolerance, '{BREAK}', ?, ?, ?, ?, null
-            from {breaking} as r
-            where not exists (
-                select 1 from {STATUS} as s
-                where s.checkpoint = ? and s.status = '{BREAK}' and {SAME_KEY})""",
-        [name, checkpoint.owner_role, checkpoint.blocking, now, now, name],
-    )
+    add_new(breaking, BREAK)
     # keys that tie: one ok row each
     con.execute(
         f"delete from {STATUS} as s where s.checkpoint = ? and s.status = '{OK}'"
         f" and not exists (select 1 from {tying} as r where {SAME_KEY})",
         [name],
     )
-    con.execute(
-        f"update {STATUS} as s set {values} from {tying} as r"
-        f" where s.checkpoint = ? and s.status = '{OK}' and {SAME_KEY}",
-        [now, name],
-    )
-    con.execute(
-        f"""insert into {STATUS}
-            select ?, r.entity, r.period, r.unit, r.expected, r.actual, r.difference,
-                   r.tolerance, '{OK}', ?, ?, ?, ?, null
-            from {tying} as r
-            where not exists (
-                select 1 from {STATUS} as s
-                where s.checkpoint = ? and s.status = '{OK}' and {SAME_KEY})""",
-        [name, checkpoint.owner_role, checkpoint.blocking, now, now, name],
-    )
+    refresh(tying, OK)
+    add_new(tying, OK)
     [(compared,)] = con.execute(f"select count(*) from {rec}").fetchall()
     cursor = con.execute(
         f"""select entity, period, unit, expected, actual, difference, tolerance,
