@@ -12,7 +12,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.definitions import build
 from orchestration.jobs import MAIN_JOB
 from orchestration.paths import Paths
 from orchestration.reconciliation.status import BREAK, OK, STATUS
@@ -47,6 +46,8 @@ def main() -> int:
 
     # the source systems serve on loopback for the run: deltas and master data come
     # through their APIs, the ERP's journal history from its bulk extracts
+    from orchestration.definitions import build  # the whole graph: only for a run
+
     with Enterprise(paths.extracts) as systems, instance_for(paths) as instance:
         os.environ.update(systems.env())
         result = (

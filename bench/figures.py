@@ -1,0 +1,59 @@
+"""A measured finsync run's figures, completed in the bench's own process (unmeasured):
+each step's seconds from the Dagster instance, dbt's busy time per layer from its
+artifacts, rows per layer and GL lines from the warehouse."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import duckdb
+
+from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.run import instance_for, rows_per_layer
+
+
+def describe(paths: Paths, figures: dict) -> dict:
+    """The run's figures, completed from the instance, dbt's artifacts and the warehouse."""
+    run_id = figures["run_id"]
+    with instance_for(paths) as instance:
+        stats = instance.get_run_step_stats(run_id)
+    return {
+        **figures,
+        "steps": {
+            s.step_key: s.end_time - s.start_time for s in stats if s.end_time and s.start_time
+        },
+        "failed_steps": sorted(
+            s.step_key for s in stats if s.status is not None and s.status.value == "FAILURE"
+        ),
+        "dbt_layers": dbt_layer_seconds(run_id),
+        "rows": rows_per_layer(paths),
+        "gl_lines": gl_lines(paths),
+    }
+
+
+def gl_lines(paths: Paths) -> int:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        return con.execute("select count(*) from marts.fct_gl_journal_lines").fetchone()[0]
+
+
+def dbt_layer_seconds(run_id: str) -> dict[str, float]:
+    """Busy seconds per layer (schema) and for tests, from the run's dbt artifacts.
+
+    dagster-dbt writes each invocation's artifacts to `target/<op>-<run id[:7]>-<uuid>`."""
+    found = sorted((DBT_PROJECT_DIR / "target").glob(f"dbt_models-{run_id[:7]}-*"))
+    if not found:
+        return {}
+    target = found[-1]
+    if not (target / "run_results.json").exists():  # dbt did not finish
+        return {}
+    results = json.loads((target / "run_results.json").read_text())
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    layers: dict[str, float] = defaultdict(float)
+    for result in results["results"]:
+        node = nodes.get(result["unique_id"], {})
+        kind = node.get("resource_type", result["unique_id"].split(".")[0])
+        layer = "tests" if kind in {"test", "unit_test"} else node.get("schema", kind)
+        layers[layer] += result["execution_time"]
+    layers["elapsed"] = results["elapsed_time"]
+    return dict(layers)
