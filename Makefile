@@ -59,7 +59,7 @@ $(JAVA):
 	apt-get update && apt-get install -y openjdk-17-jre-headless
 
 test-spark: setup $(JAVA)
-	$(UV) run pytest -m spark
+	$(UV) run --frozen --group spark pytest -m spark
 
 # SCALE given on the command line benchmarks that scale only; otherwise 1 and 10.
 BENCH_SCALES := $(if $(filter command line,$(origin SCALE)),$(SCALE),1 10)
