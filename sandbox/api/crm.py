@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from sandbox import schemas
 from sandbox.api.erp import at
-from sandbox.api.paging import soql_condition, where, window
+from sandbox.api.paging import soql_condition, window
 from sandbox.api.payroll import read_jsonl
 from sandbox.api.service import Reply, Request, Service
 from sandbox.api.tables import Table, records
@@ -73,10 +73,12 @@ class CrmApi(Service):
         match = _SOQL.match(soql)
         if not match or match["object"] not in self.tables:
             raise ValueError(f"MALFORMED_QUERY: {soql!r}")
-        data = self.tables[match["object"]].changed_since(None, with_deleted=with_deleted)
-        if match["where"]:
-            terms = re.split(r"\s+and\s+", match["where"], flags=re.IGNORECASE)
-            data = where(data, [soql_condition(t) for t in terms])
+        terms = (
+            re.split(r"\s+and\s+", match["where"], flags=re.IGNORECASE) if match["where"] else []
+        )
+        data = self.tables[match["object"]].query(
+            [soql_condition(t) for t in terms], with_deleted=with_deleted
+        )
         fields = match["fields"].strip()
         if fields.upper() != "FIELDS(ALL)":
             names = [f.strip() for f in fields.split(",")]

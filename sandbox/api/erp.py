@@ -107,6 +107,7 @@ class ErpApi(Service):
         for entity in self.tables:
             self.routes[f"{ROOT}/{entity}"] = self._entity_set(entity)
         self.routes[f"{ROOT}/TrialBalance"] = self._trial_balance
+        self._trial_balance_of: tuple[int, pa.Table] | None = None
 
     @staticmethod
     def _day(value) -> int:
@@ -116,8 +117,7 @@ class ErpApi(Service):
     def _entity_set(self, entity: str):
         def route(request: Request) -> Reply:
             table = self.tables[entity]
-            data = table.changed_since(None)
-            data = where(data, odata_filter(request.query.get("$filter")))
+            data = table.query(odata_filter(request.query.get("$filter")))
             return self._page(data, request, table.key)
 
         return route
@@ -139,8 +139,16 @@ class ErpApi(Service):
 
     def trial_balance(self) -> pa.Table:
         """Period movements per company, fiscal period and account, in company-code currency,
-        with the number of journal entry items behind them (the ERP's control count)."""
-        data = self.tables["JournalEntryItems"].data
+        with the number of journal entry items behind them (the ERP's control count).
+        Computed once per version of the journal (a client pages through it)."""
+        journals = self.tables["JournalEntryItems"]
+        version = journals.version
+        if self._trial_balance_of is None or self._trial_balance_of[0] != version:
+            self._trial_balance_of = (version, self._sum_periods(journals.data))
+        return self._trial_balance_of[1]
+
+    @staticmethod
+    def _sum_periods(data: pa.Table) -> pa.Table:
         amount = data["AmountInCompanyCodeCurrency"]
         zero = pa.scalar(0, amount.type)
         data = data.append_column("Debit", pc.max_element_wise(amount, zero)).append_column(

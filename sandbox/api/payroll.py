@@ -55,6 +55,7 @@ class PayrollApi(Service):
         for name in self.tables:
             self.routes[f"{ROOT}/{name}"] = self._collection(name)
         self.routes[f"{ROOT}/payrollRegister/totals"] = self._register_totals
+        self._totals_of: tuple[int, pa.Table] | None = None
 
     def _collection(self, name: str):
         def route(request: Request) -> Reply:
@@ -69,19 +70,23 @@ class PayrollApi(Service):
         return route
 
     def register_totals(self) -> pa.Table:
-        """Results and cost per company, pay period end and currency, as the register sums them."""
+        """Results and cost per company, pay period end and currency, as the register sums
+        them; once per version of the results (a client pages through them)."""
+        results = self.tables["payrollResults"]
+        if self._totals_of is None or self._totals_of[0] != results.version:
+            self._totals_of = (results.version, self._sum_register(results.data))
+        return self._totals_of[1]
+
+    @staticmethod
+    def _sum_register(data: pa.Table) -> pa.Table:
         keys = ["Company", "Pay_Period_End", "Currency"]
-        grouped = (
-            self.tables["payrollResults"]
-            .data.group_by(keys)
-            .aggregate(
-                [
-                    ("Payroll_Result_ID", "count"),
-                    ("Gross_Earnings", "sum"),
-                    ("Employer_Taxes", "sum"),
-                    ("Benefits", "sum"),
-                ]
-            )
+        grouped = data.group_by(keys).aggregate(
+            [
+                ("Payroll_Result_ID", "count"),
+                ("Gross_Earnings", "sum"),
+                ("Employer_Taxes", "sum"),
+                ("Benefits", "sum"),
+            ]
         )
         return grouped.rename_columns(
             [*keys, "Results", "Gross_Earnings", "Employer_Taxes", "Benefits"]

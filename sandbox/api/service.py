@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
+
 FAULT_KINDS = ("latency", "error", "drop", "truncate", "malformed", "duplicate", "edit")
 TOKEN_SECONDS = 3600
 
@@ -217,7 +219,8 @@ def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
             self._send(reply, truncate=bool(fault and fault.kind == "truncate"))
 
         def _send(self, reply: Reply, truncate: bool = False) -> None:
-            payload = json.dumps(reply.body).encode()
+            # orjson: ~5x json's speed; a vendor's server is not the bottleneck of its client
+            payload = orjson.dumps(reply.body)
             if truncate:
                 payload = payload[: len(payload) // 2]
             service.status_counts[reply.status] += 1
