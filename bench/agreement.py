@@ -4,6 +4,12 @@ A comparison of times is honest only if the work is the same: for each published
 product, the floor and the pandas script must have as many rows as finsync's mart
 and the same sum of absolute amounts (the floor exactly, in decimals; pandas, which
 computes in floats, to within a cent per row).
+
+Rows and totals, not values: finsync counts workforce headcount by pseudonymous
+employee keys (an HMAC under a secret the contenders do not have) and reports a cost
+center's owner as of the period's end from its snapshot history; the contenders count
+worker ids and take today's owner. Neither changes a row or an amount, so the counts
+and sums compared here (headcount among them) must still be equal.
 """
 
 from __future__ import annotations
@@ -28,6 +34,22 @@ PRODUCTS = {
         ("amount_period_group", "amount_ytd_group"),
     ),
     "consolidated_balance_sheet": ("consolidated_balance_sheet", ("balance_group",)),
+    "workforce_cost_drivers": (
+        "workforce_cost_drivers",
+        ("headcount", "gross_earnings_functional", "employer_taxes_functional")
+        + ("benefits_functional", "workforce_cost_functional"),
+    ),
+    "revenue_pipeline_drivers": (
+        "revenue_pipeline_drivers",
+        ("amount_pipeline_txn", "amount_weighted_pipeline_txn", "amount_commit_txn"),
+    ),
+    "fct_plan": ("fct_plan", ("amount_functional",)),
+    "budget_vs_actual": (
+        "budget_vs_actual",
+        ("amount_actual_functional", "amount_budget_functional", "amount_forecast_functional")
+        + ("amount_actual_ytd_functional", "amount_budget_ytd_functional")
+        + ("amount_forecast_ytd_functional",),
+    ),
 }
 
 

@@ -1,9 +1,13 @@
--- The floor: finsync's published GL products with no framework at all, in one
+-- The floor: finsync's published products with no framework at all, in one
 -- DuckDB script. It loads the same extract files, books the same journal lines
 -- (regional codes mapped, whole documents refused on a bad line), translates
 -- them the same way (daily rates for lines, average/closing/historical rates
--- and the CTA for balances) and writes the same period files. No dedup of
--- re-sent rows, no history, no tests, no lineage: the least any pipeline does.
+-- and the CTA for balances), builds the payroll, CRM and planning products by
+-- the same rules (small workforce groups folded up the cost center hierarchy,
+-- only the latest approved plan versions reported) and writes the same period
+-- files. No dedup of re-sent rows, no history, no pseudonymised keys, no tests,
+-- no lineage: the least any pipeline does. So headcount counts worker ids, not
+-- keys, and a cost center's owner is today's, not the snapshot's of the period.
 --
 -- bench/floor.py sets two variables first: `extracts` (the demo enterprise's
 -- extract folder) and `seeds` (dbt_project/seeds, the regional code mappings);
@@ -14,6 +18,7 @@ set variable fiscal_year_start_month = 4;
 set variable retained_earnings = '330000';
 set variable cta = '340000';
 set variable intercompany_pl_difference = '721000';
+set variable workforce_min_group_size = 3;
 
 ---------- load
 create table journal_items as
@@ -49,6 +54,24 @@ left join read_parquet(getvariable('extracts') || '/erp/financial_statement_item
     on gl.FinancialStatementItem = items.FinancialStatementItem
 union all
 select 'UNMAPPED', 'BS', 'Unmapped', 'UNMAPPED', 'Unmapped local accounts', 99999, false;
+
+create table cost_centers as
+select * from read_parquet(getvariable('extracts') || '/erp/cost_centers.parquet');
+
+create table cost_center_nodes as
+select * from read_parquet(getvariable('extracts') || '/erp/cost_center_nodes.parquet');
+
+create table payroll_results as
+select * from read_parquet(getvariable('extracts') || '/payroll/payroll_results.parquet');
+
+create table opportunities as
+select * from read_parquet(getvariable('extracts') || '/crm/opportunities.parquet');
+
+create table plan_versions as
+select * from read_json(getvariable('extracts') || '/fpa/plan_versions.jsonl', format = 'newline_delimited');
+
+create table plan_lines as
+select * from read_parquet(getvariable('extracts') || '/fpa/plan_lines.parquet');
 
 create table map_accounts as
 select * from read_csv(getvariable('seeds') || '/map_regional_accounts.csv', all_varchar = true);
@@ -394,6 +417,224 @@ from amounts
 inner join accounts on amounts.account_code = accounts.account_code
 group by all;
 
+---------- workforce drivers: payroll by cost center and period; a group of fewer than
+-- workforce_min_group_size workers is folded into its hierarchy node, then the root,
+-- and a root still too small keeps its row with the numbers withheld
+create table workforce_cost_drivers as
+with results as (
+    select
+        payroll_results.Worker_ID as worker_id, payroll_results.Company as entity_code,
+        payroll_results.Cost_Center as cost_center_code,
+        coalesce(cost_centers.HierarchyNode, 'UNASSIGNED') as node_code,
+        coalesce(cost_center_nodes.ParentNode, cost_centers.HierarchyNode, 'UNASSIGNED') as root_node_code,
+        fiscal_periods.period_id, fiscal_periods.fiscal_year, fiscal_periods.fiscal_period,
+        payroll_results.Currency as currency_functional,
+        payroll_results.Gross_Earnings as gross_earnings_functional,
+        payroll_results.Employer_Taxes as employer_taxes_functional,
+        payroll_results.Benefits as benefits_functional
+    from payroll_results
+    inner join fiscal_periods
+        on payroll_results.Pay_Period_End between fiscal_periods.period_start_date and fiscal_periods.period_end_date
+    left join cost_centers on payroll_results.Cost_Center = cost_centers.CostCenter
+    left join cost_center_nodes on cost_centers.HierarchyNode = cost_center_nodes.Node
+),
+cost_center_sizes as (
+    select entity_code, cost_center_code, period_id, count(distinct worker_id) as cost_center_workers
+    from results group by all
+),
+sized as (
+    select * from results inner join cost_center_sizes using (entity_code, cost_center_code, period_id)
+),
+node_sizes as (
+    select entity_code, node_code, period_id, count(distinct worker_id) as node_workers
+    from sized where cost_center_workers < getvariable('workforce_min_group_size') group by all
+),
+root_sizes as (
+    select entity_code, root_node_code, period_id, count(distinct worker_id) as root_workers
+    from sized inner join node_sizes using (entity_code, node_code, period_id)
+    where cost_center_workers < getvariable('workforce_min_group_size')
+        and node_workers < getvariable('workforce_min_group_size')
+    group by all
+),
+placed as (
+    select
+        sized.*,
+        case
+            when cost_center_workers >= getvariable('workforce_min_group_size') then sized.cost_center_code
+            when node_workers >= getvariable('workforce_min_group_size') then sized.node_code
+            else sized.root_node_code
+        end as reporting_unit_code,
+        case
+            when cost_center_workers >= getvariable('workforce_min_group_size') then 'cost_center'
+            when node_workers >= getvariable('workforce_min_group_size') then 'node'
+            else 'root'
+        end as reporting_level,
+        coalesce(root_workers < getvariable('workforce_min_group_size'), false) as is_suppressed
+    from sized
+    left join node_sizes
+        on sized.entity_code = node_sizes.entity_code and sized.node_code = node_sizes.node_code
+            and sized.period_id = node_sizes.period_id
+    left join root_sizes
+        on sized.entity_code = root_sizes.entity_code and sized.root_node_code = root_sizes.root_node_code
+            and sized.period_id = root_sizes.period_id
+            and cost_center_workers < getvariable('workforce_min_group_size')
+            and node_workers < getvariable('workforce_min_group_size')
+),
+by_unit as (
+    select
+        entity_code, reporting_unit_code as cost_center_code, period_id, fiscal_year, fiscal_period,
+        reporting_level, is_suppressed, currency_functional,
+        count(distinct worker_id) as headcount,
+        sum(gross_earnings_functional) as gross_earnings_functional,
+        sum(employer_taxes_functional) as employer_taxes_functional,
+        sum(benefits_functional) as benefits_functional
+    from placed group by all
+)
+select
+    entity_code, cost_center_code, period_id, fiscal_year, fiscal_period, reporting_level, is_suppressed,
+    cast(case when not is_suppressed then headcount end as integer) as headcount,
+    currency_functional,
+    cast(case when not is_suppressed then gross_earnings_functional end as decimal(18, 2))
+        as gross_earnings_functional,
+    cast(case when not is_suppressed then employer_taxes_functional end as decimal(18, 2))
+        as employer_taxes_functional,
+    cast(case when not is_suppressed then benefits_functional end as decimal(18, 2)) as benefits_functional,
+    cast(case when not is_suppressed
+        then gross_earnings_functional + employer_taxes_functional + benefits_functional end as decimal(18, 2))
+        as workforce_cost_functional,
+    cast(case when not is_suppressed
+        then (gross_earnings_functional + employer_taxes_functional + benefits_functional) / headcount end
+        as decimal(18, 2)) as cost_per_head_functional
+from by_unit;
+
+---------- revenue pipeline drivers: open opportunities by expected close period
+create table revenue_pipeline_drivers as
+with open_opportunities as (
+    select
+        *,
+        year(CloseDate) + case when month(CloseDate) >= getvariable('fiscal_year_start_month') then 1 else 0 end
+            as fiscal_year,
+        cast((month(CloseDate) - getvariable('fiscal_year_start_month') + 12) % 12 + 1 as integer)
+            as fiscal_period
+    from opportunities
+    where not IsClosed
+)
+select
+    Legal_Entity__c as entity_code,
+    fiscal_year || '-P' || lpad(cast(fiscal_period as varchar), 2, '0') as period_id,
+    Product_Family__c as product_family, CurrencyIsoCode as currency_txn, fiscal_year, fiscal_period,
+    cast(count(*) as integer) as open_opportunities,
+    cast(sum(Amount) as decimal(18, 2)) as amount_pipeline_txn,
+    cast(sum(Amount * Probability * 0.01) as decimal(18, 2)) as amount_weighted_pipeline_txn,
+    cast(sum(case when ForecastCategoryName = 'Commit' then Amount else 0 end) as decimal(18, 2))
+        as amount_commit_txn
+from open_opportunities
+group by all;
+
+---------- plan: every version's lines; per fiscal year and type the latest approved one reports
+create table fct_plan as
+with months as (
+    select *, strptime('01 ' || Month, '%d %b %y') as month_start
+    from plan_lines
+),
+lines as (
+    select
+        *,
+        cast(year(month_start) + case when month(month_start) >= getvariable('fiscal_year_start_month') then 1 else 0 end
+            as integer) as fiscal_year,
+        cast((month(month_start) - getvariable('fiscal_year_start_month') + 12) % 12 + 1 as integer) as fiscal_period
+    from months
+),
+approved as (
+    select
+        Version,
+        row_number() over (partition by Fiscal_Year, Version_Type order by Submitted_At desc, Version desc)
+            as recency
+    from plan_versions
+    where Status = 'Approved'
+)
+select
+    lines.Version as plan_version_code, lines.Entity as entity_code, lines.Account as account_code,
+    lines.Cost_Center as cost_center_code,
+    lines.fiscal_year || '-P' || lpad(cast(lines.fiscal_period as varchar), 2, '0') as period_id,
+    plan_versions.Version_Name as plan_version_name, plan_versions.Version_Type as plan_version_type,
+    lower(plan_versions.Status) as plan_version_status,
+    cast(plan_versions.Fiscal_Year as integer) as plan_version_fiscal_year,
+    coalesce(approved.recency = 1, false) as is_reporting_version,
+    lines.fiscal_year, lines.fiscal_period,
+    lines.Currency as currency_functional, lines.Amount as amount_functional,
+    plan_versions.Submitted_At as submitted_at
+from lines
+left join plan_versions on lines.Version = plan_versions.Version
+left join approved on lines.Version = approved.Version;
+
+---------- budget vs actual: P&L actuals against the reporting budget and forecast
+create table budget_vs_actual as
+with by_key as (
+    select entity_code, account_code, cost_center_code, period_id,
+        sum(actual) as actual_functional, sum(budget) as budget_functional, sum(forecast) as forecast_functional
+    from (
+        select gl_lines.entity_code, gl_lines.account_code, coalesce(gl_lines.cost_center_code, 'NONE') as cost_center_code,
+            gl_lines.period_id, gl_lines.amount_functional as actual, 0 as budget, 0 as forecast
+        from gl_lines
+        inner join accounts on gl_lines.account_code = accounts.account_code
+        where accounts.statement = 'PL'
+        union all
+        select entity_code, account_code, cost_center_code, period_id, 0,
+            case when plan_version_type = 'Budget' then amount_functional else 0 end,
+            case when plan_version_type = 'Forecast' then amount_functional else 0 end
+        from fct_plan
+        where is_reporting_version
+    )
+    group by all
+),
+versions as (
+    select fiscal_year,
+        max(case when plan_version_type = 'Budget' then plan_version_code end) as budget_version_code,
+        max(case when plan_version_type = 'Forecast' then plan_version_code end) as forecast_version_code
+    from fct_plan where is_reporting_version group by all
+),
+year_to_date as (
+    select by_key.*, fiscal_periods.fiscal_year, fiscal_periods.fiscal_period,
+        sum(actual_functional) over ytd as actual_ytd_functional,
+        sum(budget_functional) over ytd as budget_ytd_functional,
+        sum(forecast_functional) over ytd as forecast_ytd_functional
+    from by_key
+    inner join fiscal_periods on by_key.period_id = fiscal_periods.period_id
+    window ytd as (
+        partition by entity_code, account_code, cost_center_code, fiscal_periods.fiscal_year
+        order by fiscal_periods.period_index rows between unbounded preceding and current row
+    )
+)
+select
+    ytd.entity_code, ytd.account_code, ytd.cost_center_code, ytd.period_id,
+    versions.budget_version_code, versions.forecast_version_code,
+    cost_centers.PersonResponsible as cost_center_owner,
+    ytd.fiscal_year, ytd.fiscal_period, company_codes.Currency as currency_functional,
+    cast(actual_functional as decimal(18, 2)) as amount_actual_functional,
+    cast(budget_functional as decimal(18, 2)) as amount_budget_functional,
+    cast(forecast_functional as decimal(18, 2)) as amount_forecast_functional,
+    cast(actual_functional - budget_functional as decimal(18, 2)) as variance_budget_functional,
+    cast(case when budget_functional <> 0
+        then 100.0 * (actual_functional - budget_functional) / abs(budget_functional) end as decimal(18, 2))
+        as variance_budget_percent,
+    cast(actual_functional - forecast_functional as decimal(18, 2)) as variance_forecast_functional,
+    cast(case when forecast_functional <> 0
+        then 100.0 * (actual_functional - forecast_functional) / abs(forecast_functional) end as decimal(18, 2))
+        as variance_forecast_percent,
+    cast(actual_ytd_functional as decimal(18, 2)) as amount_actual_ytd_functional,
+    cast(budget_ytd_functional as decimal(18, 2)) as amount_budget_ytd_functional,
+    cast(forecast_ytd_functional as decimal(18, 2)) as amount_forecast_ytd_functional,
+    cast(actual_ytd_functional - budget_ytd_functional as decimal(18, 2)) as variance_budget_ytd_functional,
+    cast(case when budget_ytd_functional <> 0
+        then 100.0 * (actual_ytd_functional - budget_ytd_functional) / abs(budget_ytd_functional) end
+        as decimal(18, 2)) as variance_budget_ytd_percent,
+    cast(actual_ytd_functional - forecast_ytd_functional as decimal(18, 2)) as variance_forecast_ytd_functional
+from year_to_date as ytd
+left join versions on ytd.fiscal_year = versions.fiscal_year
+left join company_codes on ytd.entity_code = company_codes.CompanyCode
+left join cost_centers on ytd.cost_center_code = cost_centers.CostCenter;
+
 ---------- exports: one file per fiscal period, as finsync publishes them
 copy (select * from trial_balance) to 'exports/reporting/trial_balance'
     (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
@@ -418,3 +659,32 @@ copy (
     group by all
     order by all
 ) to 'exports/fpa/actuals' (format csv, header true, partition_by (period_id), overwrite_or_ignore true);
+copy (select * from fct_plan) to 'exports/reporting/fct_plan'
+    (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+copy (select * from budget_vs_actual) to 'exports/reporting/budget_vs_actual'
+    (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+copy (
+    select
+        workforce_cost_drivers.period_id,
+        entity_code as "Entity", coalesce(cost_center_code, 'NONE') as "Cost_Center",
+        strftime(fiscal_periods.period_start_date, '%b %y') as "Month", currency_functional as "Currency",
+        headcount as "Headcount", gross_earnings_functional as "Gross_Earnings",
+        employer_taxes_functional as "Employer_Taxes", benefits_functional as "Benefits",
+        workforce_cost_functional as "Workforce_Cost"
+    from workforce_cost_drivers
+    inner join fiscal_periods on workforce_cost_drivers.period_id = fiscal_periods.period_id
+    order by all
+) to 'exports/fpa/workforce' (format csv, header true, partition_by (period_id), overwrite_or_ignore true);
+copy (
+    select
+        entity_code as "Entity",
+        strftime(make_date(
+            fiscal_year - case when fiscal_period <= 13 - getvariable('fiscal_year_start_month') then 1 else 0 end,
+            (fiscal_period + getvariable('fiscal_year_start_month') - 2) % 12 + 1, 1
+        ), '%b %y') as "Month",
+        product_family as "Product_Family", currency_txn as "Currency",
+        open_opportunities as "Open_Opportunities", amount_pipeline_txn as "Pipeline",
+        amount_weighted_pipeline_txn as "Weighted_Pipeline", amount_commit_txn as "Commit"
+    from revenue_pipeline_drivers
+    order by fiscal_year, fiscal_period, "Entity", "Product_Family", "Currency"
+) to 'exports/fpa/pipeline.csv' (format csv, header true);

@@ -1,9 +1,13 @@
-"""The naive alternative: finsync's GL products as an analyst's pandas script would make
-them: `python -m bench.naive_pandas DIR` reads DIR/sandbox, writes DIR/pandas/.
+"""The naive alternative: finsync's published products as an analyst's pandas script would
+make them: `python -m bench.naive_pandas DIR` reads DIR/sandbox, writes DIR/pandas/.
 
 The same computation as `floor.sql` (and finsync's dbt models), in floats, loading
 every file into memory and writing one file per fiscal period with pandas' own
-writers. Nothing here is tuned: that is the point of the comparison.
+writers: the GL products, and the payroll, CRM and planning ones (workforce drivers
+with small groups folded up the cost center hierarchy, the open pipeline, every plan
+version, budget against actual for the latest approved versions). Like the floor it
+counts headcount by worker id (finsync by pseudonymous key: same counts) and takes a
+cost center's current owner. Nothing here is tuned: that is the point of the comparison.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from orchestration.paths import DBT_PROJECT_DIR
 
 GROUP_CURRENCY, START_MONTH = "USD", 4
 RETAINED_EARNINGS, CTA, IC_PL_DIFFERENCE = "330000", "340000", "721000"
+MIN_GROUP_SIZE = 3  # dbt var workforce_min_group_size
 KEY = ["entity_code", "account_code", "partner_entity_code"]
 AMOUNTS = ("valor_moeda", "debito_brl", "credito_brl")
 CSV_TYPES = (
@@ -45,7 +50,19 @@ def load(extracts: Path) -> dict[str, pd.DataFrame]:
         "map_accounts": pd.read_csv(seeds / "map_regional_accounts.csv", dtype=str),
         "map_cost_centers": pd.read_csv(seeds / "map_regional_cost_centers.csv", dtype=str),
         "map_companies": pd.read_csv(seeds / "map_regional_companies.csv", dtype=str),
+        "cost_centers": pd.read_parquet(erp / "cost_centers.parquet"),
+        "cost_center_nodes": pd.read_parquet(erp / "cost_center_nodes.parquet"),
+        "payroll_results": pd.read_parquet(extracts / "payroll" / "payroll_results.parquet"),
+        "opportunities": pd.read_parquet(extracts / "crm" / "opportunities.parquet"),
+        "plan_lines": pd.read_parquet(extracts / "fpa" / "plan_lines.parquet"),
+        "plan_versions": pd.read_json(extracts / "fpa" / "plan_versions.jsonl", lines=True),
     }
+
+
+def fiscal_year_and_period(dates: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    year = dates.dt.year + (dates.dt.month >= START_MONTH)
+    period = (dates.dt.month - START_MONTH) % 12 + 1
+    return year, period, year.astype(str) + "-P" + period.astype(str).str.zfill(2)
 
 
 def fiscal_periods(posting_dates: pd.Series) -> pd.DataFrame:
@@ -276,6 +293,203 @@ def balances(
     return grid
 
 
+def workforce_cost_drivers(src: dict[str, pd.DataFrame], periods: pd.DataFrame) -> pd.DataFrame:
+    """Payroll per cost center and period; groups under MIN_GROUP_SIZE workers are folded
+    into their hierarchy node, then the root; a root still too small is withheld."""
+    pay = src["payroll_results"]
+    hierarchy = (
+        src["cost_centers"]
+        .merge(src["cost_center_nodes"], how="left", left_on="HierarchyNode", right_on="Node")
+        .set_index("CostCenter")
+    )
+    results = pd.DataFrame(
+        {
+            "worker_id": pay.Worker_ID,
+            "entity_code": pay.Company,
+            "cost_center_code": pay.Cost_Center,
+            "period_start_date": pd.to_datetime(pay.Pay_Period_End)
+            .dt.to_period("M")
+            .dt.to_timestamp(),
+            "currency_functional": pay.Currency,
+            "gross_earnings_functional": pay.Gross_Earnings.astype(float),
+            "employer_taxes_functional": pay.Employer_Taxes.astype(float),
+            "benefits_functional": pay.Benefits.astype(float),
+        }
+    ).merge(periods[["period_start_date", "period_id", "fiscal_year", "fiscal_period"]])
+    results["node_code"] = results.cost_center_code.map(hierarchy.HierarchyNode).fillna(
+        "UNASSIGNED"
+    )
+    results["root_node_code"] = results.cost_center_code.map(hierarchy.ParentNode).fillna(
+        results.node_code
+    )
+    cost_center_workers = results.groupby(
+        ["entity_code", "cost_center_code", "period_id"]
+    ).worker_id.transform("nunique")
+    small = results[cost_center_workers < MIN_GROUP_SIZE]
+    node_workers = (
+        small.groupby(["entity_code", "node_code", "period_id"])
+        .worker_id.transform("nunique")
+        .reindex(results.index)
+    )
+    smaller = small[node_workers[small.index] < MIN_GROUP_SIZE]
+    root_workers = (
+        smaller.groupby(["entity_code", "root_node_code", "period_id"])
+        .worker_id.transform("nunique")
+        .reindex(results.index)
+    )
+    levels = [cost_center_workers >= MIN_GROUP_SIZE, node_workers >= MIN_GROUP_SIZE]
+    results["reporting_level"] = np.select(levels, ["cost_center", "node"], "root")
+    results["reporting_unit"] = np.select(
+        levels, [results.cost_center_code, results.node_code], results.root_node_code
+    )
+    results["is_suppressed"] = root_workers < MIN_GROUP_SIZE
+    amounts = ["gross_earnings_functional", "employer_taxes_functional", "benefits_functional"]
+    drivers = results.groupby(
+        ["entity_code", "reporting_unit", "period_id", "fiscal_year", "fiscal_period"]
+        + ["reporting_level", "is_suppressed", "currency_functional"],
+        as_index=False,
+    ).agg(headcount=("worker_id", "nunique"), **{a: (a, "sum") for a in amounts})
+    drivers = drivers.rename(columns={"reporting_unit": "cost_center_code"})
+    drivers["workforce_cost_functional"] = drivers[amounts].sum(axis=1)
+    drivers["cost_per_head_functional"] = (
+        drivers.workforce_cost_functional / drivers.headcount
+    ).round(2)
+    withheld = ["headcount", *amounts, "workforce_cost_functional", "cost_per_head_functional"]
+    drivers[withheld] = drivers[withheld].astype(float).mask(drivers.is_suppressed)
+    return drivers
+
+
+def revenue_pipeline_drivers(opportunities: pd.DataFrame) -> pd.DataFrame:
+    """Open opportunities by entity, expected close period, product family and currency."""
+    deals = opportunities[opportunities.IsClosed.eq(False)]
+    year, period, period_id = fiscal_year_and_period(pd.to_datetime(deals.CloseDate))
+    amount = deals.Amount.astype(float)
+    frame = pd.DataFrame(
+        {
+            "entity_code": deals.Legal_Entity__c,
+            "period_id": period_id,
+            "product_family": deals.Product_Family__c,
+            "currency_txn": deals.CurrencyIsoCode,
+            "fiscal_year": year,
+            "fiscal_period": period,
+            "amount": amount,
+            "weighted": amount * deals.Probability * 0.01,
+            "commit": amount.where(deals.ForecastCategoryName == "Commit", 0.0),
+        }
+    )
+    drivers = frame.groupby(
+        ["entity_code", "period_id", "product_family", "currency_txn", "fiscal_year"]
+        + ["fiscal_period"],
+        as_index=False,
+        dropna=False,
+    ).agg(
+        open_opportunities=("amount", "size"),
+        amount_pipeline_txn=("amount", "sum"),
+        amount_weighted_pipeline_txn=("weighted", "sum"),
+        amount_commit_txn=("commit", "sum"),
+    )
+    return drivers.round(2)
+
+
+def fct_plan(lines: pd.DataFrame, versions: pd.DataFrame) -> pd.DataFrame:
+    """Every plan version's lines; per fiscal year and type, the latest approved reports."""
+    approved = versions[versions.Status == "Approved"].sort_values(
+        ["Submitted_At", "Version"], ascending=False
+    )
+    reporting = approved.drop_duplicates(["Fiscal_Year", "Version_Type"]).Version
+    year, period, period_id = fiscal_year_and_period(pd.to_datetime(lines.Month, format="%b %y"))
+    plan = pd.DataFrame(
+        {
+            "plan_version_code": lines.Version,
+            "entity_code": lines.Entity,
+            "account_code": lines.Account,
+            "cost_center_code": lines.Cost_Center,
+            "period_id": period_id,
+            "fiscal_year": year,
+            "fiscal_period": period,
+            "currency_functional": lines.Currency,
+            "amount_functional": lines.Amount.astype(float),
+        }
+    )
+    version = versions.rename(
+        columns={
+            "Version": "plan_version_code",
+            "Version_Name": "plan_version_name",
+            "Version_Type": "plan_version_type",
+            "Status": "plan_version_status",
+            "Fiscal_Year": "plan_version_fiscal_year",
+            "Submitted_At": "submitted_at",
+        }
+    )
+    version["plan_version_status"] = version.plan_version_status.str.lower()
+    plan = plan.merge(version, how="left", on="plan_version_code")
+    plan["is_reporting_version"] = plan.plan_version_code.isin(reporting)
+    return plan
+
+
+def budget_vs_actual(
+    lines: pd.DataFrame,
+    plan: pd.DataFrame,
+    accounts: pd.DataFrame,
+    periods: pd.DataFrame,
+    src: dict[str, pd.DataFrame],
+) -> pd.DataFrame:
+    """P&L actuals against the reporting budget and forecast, per period and year to date."""
+    key = ["entity_code", "account_code", "cost_center_code", "period_id"]
+    actual = lines.merge(accounts.loc[accounts.statement == "PL", ["account_code"]])
+    actual = actual.assign(
+        cost_center_code=actual.cost_center_code.fillna("NONE"),
+        actual=actual.amount_functional,
+        budget=0.0,
+        forecast=0.0,
+    )
+    reporting = plan[plan.is_reporting_version]
+    planned = reporting.assign(
+        actual=0.0,
+        budget=reporting.amount_functional.where(reporting.plan_version_type == "Budget", 0.0),
+        forecast=reporting.amount_functional.where(reporting.plan_version_type == "Forecast", 0.0),
+    )
+    columns = [*key, "actual", "budget", "forecast"]
+    bva = (
+        pd.concat([actual[columns], planned[columns]])
+        .groupby(key, as_index=False, dropna=False)[["actual", "budget", "forecast"]]
+        .sum()
+        .merge(periods[["period_id", "fiscal_year", "fiscal_period", "period_index"]])
+        .sort_values([*key[:3], "period_index"])
+    )
+    ytd = bva.groupby([*key[:3], "fiscal_year"], dropna=False)[["actual", "budget", "forecast"]]
+    bva[["actual_ytd", "budget_ytd", "forecast_ytd"]] = ytd.cumsum().to_numpy()
+    versions = (
+        reporting.groupby(["fiscal_year", "plan_version_type"])
+        .plan_version_code.max()
+        .unstack()
+        .reindex(columns=["Budget", "Forecast"])
+        .rename(columns={"Budget": "budget_version_code", "Forecast": "forecast_version_code"})
+    )
+    bva = bva.merge(versions, how="left", left_on="fiscal_year", right_index=True)
+    bva["cost_center_owner"] = bva.cost_center_code.map(
+        src["cost_centers"].set_index("CostCenter").PersonResponsible
+    )
+    bva["currency_functional"] = bva.entity_code.map(
+        src["companies"].set_index("CompanyCode").Currency
+    )
+    for basis in ("", "_ytd"):
+        for plan_type in ("budget", "forecast"):
+            planned_amount = bva[plan_type + basis]
+            variance = bva["actual" + basis] - planned_amount
+            bva[f"variance_{plan_type}{basis}_functional"] = variance.round(2)
+            if f"{plan_type}{basis}" != "forecast_ytd":  # finsync publishes no such percent
+                bva[f"variance_{plan_type}{basis}_percent"] = (
+                    100 * variance / planned_amount.abs().where(planned_amount != 0)
+                ).round(2)
+    return bva.rename(
+        columns={
+            name: f"amount_{name}_functional"
+            for name in ("actual", "budget", "forecast", "actual_ytd", "budget_ytd", "forecast_ytd")
+        }
+    ).drop(columns="period_index")
+
+
 def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     periods = fiscal_periods(pd.to_datetime(src["journal_items"].PostingDate))
     daily = daily_rates(src["fx_rates"])
@@ -417,6 +631,7 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         )[["amount_functional", "amount_group"]]
         .sum()
     )
+    plan = fct_plan(src["plan_lines"], src["plan_versions"])
     return {
         "gl_lines": lines.drop(columns=["rate", "period_start_date"]),
         "trial_balance": trial_balance,
@@ -426,20 +641,30 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         "consolidated_income_statement": consolidated_income_statement,
         "consolidated_balance_sheet": consolidated_balance_sheet,
         "fpa_actuals": actuals,
+        "workforce_cost_drivers": workforce_cost_drivers(src, periods),
+        "revenue_pipeline_drivers": revenue_pipeline_drivers(src["opportunities"]),
+        "fct_plan": plan,
+        "budget_vs_actual": budget_vs_actual(lines, plan, accounts, periods, src),
     }
 
 
 def export(tables: dict[str, pd.DataFrame], out: Path) -> None:
     """One file per fiscal period, as finsync publishes them."""
-    for name in ("trial_balance", "income_statement", "balance_sheet", "gl_lines"):
+    reporting = ("trial_balance", "income_statement", "balance_sheet", "gl_lines")
+    for name in (*reporting, "fct_plan", "budget_vs_actual"):
         folder = out / "reporting" / name
         folder.mkdir(parents=True)
         for period, rows in tables[name].groupby("period_id"):
             rows.to_parquet(folder / f"{period}.parquet", index=False)
-    folder = out / "fpa" / "actuals"
-    folder.mkdir(parents=True)
-    for period, rows in tables["fpa_actuals"].groupby("period_id"):
-        rows.to_csv(folder / f"{period}.csv", index=False)
+    for name, table in (("actuals", "fpa_actuals"), ("workforce", "workforce_cost_drivers")):
+        folder = out / "fpa" / name
+        folder.mkdir(parents=True)
+        for period, rows in tables[table].groupby("period_id"):
+            rows.to_csv(folder / f"{period}.csv", index=False)
+    pipeline = tables["revenue_pipeline_drivers"].sort_values(
+        ["fiscal_year", "fiscal_period", "entity_code", "product_family", "currency_txn"]
+    )
+    pipeline.to_csv(out / "fpa" / "pipeline.csv", index=False)
 
 
 def run(data: Path) -> dict[str, pd.DataFrame]:
