@@ -3,7 +3,8 @@
 A comparison of times is honest only if the work is the same: for each published
 product, the floor and the pandas script must have as many rows as finsync's mart
 and the same sum of absolute amounts (the floor exactly, in decimals; pandas, which
-computes in floats, to within a cent per row).
+computes in floats, to within a cent per row). The planning tool's import files
+(actuals, workforce, pipeline) are compared likewise with finsync's files.
 
 Rows and totals, not values: finsync counts workforce headcount by pseudonymous
 employee keys (an HMAC under a secret the contenders do not have) and reports a cost
@@ -53,13 +54,31 @@ PRODUCTS = {
 }
 
 
+# the planning tool's import files, which no mart holds: finsync's and pandas' files under
+# exports/fpa, the floor's (hive folders of DuckDB's partitioned copy), the columns summed
+FPA_FILES = {
+    "fpa_actuals": ("actuals/*.csv", "actuals/*/*.csv", ("Amount", "Amount_Group")),
+    "fpa_workforce": (
+        "workforce/*.csv",
+        "workforce/*/*.csv",
+        ("Headcount", "Gross_Earnings", "Employer_Taxes", "Benefits", "Workforce_Cost"),
+    ),
+    "fpa_pipeline": (
+        "pipeline.csv",
+        "pipeline.csv",
+        ("Open_Opportunities", "Pipeline", "Weighted_Pipeline", "Commit"),
+    ),
+}
+
+
 def totals(con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...]) -> list:
     sums = ", ".join(f"sum(abs({column}))" for column in columns)
     return list(con.execute(f"select count(*), {sums} from {relation}").fetchone())
 
 
 def disagreements(data: Path) -> dict[str, list[str]]:
-    """Per contender, the products whose rows or totals differ from finsync's marts."""
+    """Per contender, the products whose rows or totals differ from finsync's marts (and,
+    for the planning tool's files, from finsync's exports)."""
     found: dict[str, list[str]] = {"floor": [], "pandas": []}
     with duckdb.connect() as con:
         con.execute("attach ? as finsync (read_only)", [str(data / "warehouse.duckdb")])
@@ -67,15 +86,29 @@ def disagreements(data: Path) -> dict[str, list[str]]:
         for product, (mart, columns) in PRODUCTS.items():
             expected = totals(con, f"finsync.marts.{mart}", columns)
             floor = totals(con, f"floor.{product}", columns)
-            if floor != expected:
-                found["floor"].append(f"{product}: {floor} != {expected}")
             pandas = totals(con, f"read_parquet('{_pandas_file(data, product)}')", columns)
-            rows = expected[0]
-            pairs = zip(pandas[1:], expected[1:], strict=True)
-            off = [abs(Decimal(str(a or 0)) - b) for a, b in pairs]
-            if pandas[0] != rows or any(d > Decimal("0.01") * rows for d in off):
-                found["pandas"].append(f"{product}: {pandas} != {expected}")
+            _compare(found, product, expected, floor, pandas)
+        for product, (files, floor_files, columns) in FPA_FILES.items():
+            types = "{" + ", ".join(f"'{c}': 'decimal(18, 2)'" for c in columns) + "}"
+
+            def csv(root: Path, pattern: str, types: str = types) -> str:
+                return f"read_csv('{root / 'exports' / 'fpa' / pattern}', types = {types})"
+
+            expected = totals(con, csv(data, files), columns)
+            floor = totals(con, csv(data / "floor", floor_files), columns)
+            pandas = totals(con, csv(data / "pandas", files), columns)
+            _compare(found, product, expected, floor, pandas)
     return found
+
+
+def _compare(found: dict[str, list[str]], product: str, expected: list, floor: list, pandas: list):
+    if floor != expected:
+        found["floor"].append(f"{product}: {floor} != {expected}")
+    rows = expected[0]
+    pairs = zip(pandas[1:], expected[1:], strict=True)
+    off = [abs(Decimal(str(a or 0)) - (b or 0)) for a, b in pairs]
+    if pandas[0] != rows or any(d > Decimal("0.01") * rows for d in off):
+        found["pandas"].append(f"{product}: {pandas} != {expected}")
 
 
 def _pandas_file(data: Path, product: str) -> Path:

@@ -644,20 +644,43 @@ copy (select * from balance_sheet) to 'exports/reporting/balance_sheet'
     (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
 copy (select * from gl_lines) to 'exports/reporting/fct_gl_journal_lines'
     (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+-- P&L actuals for the planning tool: functional amounts, and group amounts at the period's
+-- average rate with an account's rounding cent on its largest cost center (as finsync's)
 copy (
+    with lines as (
+        select
+            gl_lines.period_id, gl_lines.entity_code, gl_lines.account_code,
+            coalesce(gl_lines.cost_center_code, 'NONE') as cost_center_code, gl_lines.currency_functional,
+            sum(gl_lines.amount_functional) as amount
+        from gl_lines
+        inner join accounts on gl_lines.account_code = accounts.account_code
+        where accounts.statement = 'PL'
+        group by all
+    ),
+    translated as (
+        select
+            lines.*,
+            round(lines.amount * period_rates.average_rate, 2) as amount_group,
+            round(sum(lines.amount) over account * period_rates.average_rate, 2)
+                - sum(round(lines.amount * period_rates.average_rate, 2)) over account as rounding,
+            row_number() over (
+                partition by lines.period_id, lines.entity_code, lines.account_code
+                order by abs(lines.amount) desc, lines.cost_center_code
+            ) as largest
+        from lines
+        left join period_rates
+            on lines.currency_functional = period_rates.currency_code and lines.period_id = period_rates.period_id
+        window account as (partition by lines.period_id, lines.entity_code, lines.account_code)
+    )
     select
-        gl_lines.period_id,
-        gl_lines.entity_code as "Entity", gl_lines.account_code as "Account",
-        coalesce(gl_lines.cost_center_code, 'NONE') as "Cost_Center",
-        strftime(fiscal_periods.period_start_date, '%b %y') as "Month",
-        gl_lines.currency_functional as "Currency",
-        sum(gl_lines.amount_functional) as "Amount", sum(gl_lines.amount_group) as "Amount_Group"
-    from gl_lines
-    inner join accounts on gl_lines.account_code = accounts.account_code
-    inner join fiscal_periods on gl_lines.period_id = fiscal_periods.period_id
-    where accounts.statement = 'PL'
-    group by all
-    order by all
+        translated.period_id,
+        entity_code as "Entity", account_code as "Account", cost_center_code as "Cost_Center",
+        strftime(fiscal_periods.period_start_date, '%b %y') as "Month", currency_functional as "Currency",
+        amount as "Amount",
+        cast(amount_group + case when largest = 1 then rounding else 0 end as decimal(18, 2)) as "Amount_Group"
+    from translated
+    inner join fiscal_periods on translated.period_id = fiscal_periods.period_id
+    order by translated.period_id, "Entity", "Account", "Cost_Center"
 ) to 'exports/fpa/actuals' (format csv, header true, partition_by (period_id), overwrite_or_ignore true);
 copy (select * from fct_plan) to 'exports/reporting/fct_plan'
     (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);

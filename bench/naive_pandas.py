@@ -24,6 +24,39 @@ from orchestration.paths import DBT_PROJECT_DIR
 GROUP_CURRENCY, START_MONTH = "USD", 4
 RETAINED_EARNINGS, CTA, IC_PL_DIFFERENCE = "330000", "340000", "721000"
 MIN_GROUP_SIZE = 3  # dbt var workforce_min_group_size
+# the planning tool's import files: column -> member name, in file order
+FPA_LAYOUT = {
+    "actuals": {
+        "entity_code": "Entity",
+        "account_code": "Account",
+        "cost_center_code": "Cost_Center",
+        "month": "Month",
+        "currency_functional": "Currency",
+        "amount_functional": "Amount",
+        "amount_group": "Amount_Group",
+    },
+    "workforce": {
+        "entity_code": "Entity",
+        "cost_center_code": "Cost_Center",
+        "month": "Month",
+        "currency_functional": "Currency",
+        "headcount": "Headcount",
+        "gross_earnings_functional": "Gross_Earnings",
+        "employer_taxes_functional": "Employer_Taxes",
+        "benefits_functional": "Benefits",
+        "workforce_cost_functional": "Workforce_Cost",
+    },
+    "pipeline": {
+        "entity_code": "Entity",
+        "month": "Month",
+        "product_family": "Product_Family",
+        "currency_txn": "Currency",
+        "open_opportunities": "Open_Opportunities",
+        "amount_pipeline_txn": "Pipeline",
+        "amount_weighted_pipeline_txn": "Weighted_Pipeline",
+        "amount_commit_txn": "Commit",
+    },
+}
 KEY = ["entity_code", "account_code", "partner_entity_code"]
 AMOUNTS = ("valor_moeda", "debito_brl", "credito_brl")
 CSV_TYPES = (
@@ -354,8 +387,9 @@ def workforce_cost_drivers(src: dict[str, pd.DataFrame], periods: pd.DataFrame) 
     drivers["cost_per_head_functional"] = (
         drivers.workforce_cost_functional / drivers.headcount
     ).round(2)
-    withheld = ["headcount", *amounts, "workforce_cost_functional", "cost_per_head_functional"]
-    drivers[withheld] = drivers[withheld].astype(float).mask(drivers.is_suppressed)
+    withheld = [*amounts, "workforce_cost_functional", "cost_per_head_functional"]
+    drivers[withheld] = drivers[withheld].round(2).mask(drivers.is_suppressed)
+    drivers["headcount"] = drivers.headcount.mask(drivers.is_suppressed).astype("Int64")
     return drivers
 
 
@@ -375,11 +409,12 @@ def revenue_pipeline_drivers(opportunities: pd.DataFrame) -> pd.DataFrame:
             "amount": amount,
             "weighted": amount * deals.Probability * 0.01,
             "commit": amount.where(deals.ForecastCategoryName == "Commit", 0.0),
+            "month": pd.to_datetime(deals.CloseDate).dt.strftime("%b %y"),
         }
     )
     drivers = frame.groupby(
         ["entity_code", "period_id", "product_family", "currency_txn", "fiscal_year"]
-        + ["fiscal_period"],
+        + ["fiscal_period", "month"],
         as_index=False,
         dropna=False,
     ).agg(
@@ -488,6 +523,40 @@ def budget_vs_actual(
             for name in ("actual", "budget", "forecast", "actual_ytd", "budget_ytd", "forecast_ytd")
         }
     ).drop(columns="period_index")
+
+
+def fpa_actuals(lines: pd.DataFrame, accounts: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
+    """P&L actuals by cost center; group amounts at the period's average rate, an account's
+    rounding cent on its largest cost center."""
+    account = ["period_id", "entity_code", "account_code"]
+    actuals = (
+        lines.merge(accounts[accounts.statement == "PL"][["account_code"]], on="account_code")
+        .assign(cost_center_code=lambda f: f.cost_center_code.fillna("NONE"))
+        .groupby([*account, "cost_center_code", "currency_functional"], as_index=False)
+        .amount_functional.sum()
+        .merge(
+            rates[["currency_code", "period_id", "average_rate"]],
+            how="left",
+            left_on=["currency_functional", "period_id"],
+            right_on=["currency_code", "period_id"],
+        )
+    )
+    actuals["amount_group"] = (actuals.amount_functional * actuals.average_rate).round(2)
+    by_account = actuals.groupby(account)
+    rounding = (by_account.amount_functional.transform("sum") * actuals.average_rate).round(
+        2
+    ) - by_account.amount_group.transform("sum")
+    largest = (
+        actuals.assign(size=actuals.amount_functional.abs())
+        .sort_values([*account, "size", "cost_center_code"], ascending=[True] * 3 + [False, True])
+        .drop_duplicates(account)
+        .index
+    )
+    actuals.loc[largest, "amount_group"] += rounding[largest]
+    actuals[["amount_functional", "amount_group"]] = actuals[
+        ["amount_functional", "amount_group"]
+    ].round(2)
+    return actuals.drop(columns=["currency_code", "average_rate"])
 
 
 def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -622,15 +691,11 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         .closing_group.sum()
         .rename(columns={"closing_group": "balance_group", "line": "statement_line_code"})
     )
-    actuals = (
-        lines.merge(accounts[accounts.statement == "PL"][["account_code"]], on="account_code")
-        .assign(cost_center_code=lambda f: f.cost_center_code.fillna("NONE"))
-        .groupby(
-            ["period_id", "entity_code", "account_code", "cost_center_code", "currency_functional"],
-            as_index=False,
-        )[["amount_functional", "amount_group"]]
-        .sum()
-    )
+    actuals = fpa_actuals(lines, accounts, rates)
+    months = periods.set_index("period_id").period_start_date.dt.strftime("%b %y")
+    actuals["month"] = actuals.period_id.map(months)
+    workforce = workforce_cost_drivers(src, periods)
+    workforce["month"] = workforce.period_id.map(months)
     plan = fct_plan(src["plan_lines"], src["plan_versions"])
     return {
         "gl_lines": lines.drop(columns=["rate", "period_start_date"]),
@@ -641,7 +706,7 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         "consolidated_income_statement": consolidated_income_statement,
         "consolidated_balance_sheet": consolidated_balance_sheet,
         "fpa_actuals": actuals,
-        "workforce_cost_drivers": workforce_cost_drivers(src, periods),
+        "workforce_cost_drivers": workforce,
         "revenue_pipeline_drivers": revenue_pipeline_drivers(src["opportunities"]),
         "fct_plan": plan,
         "budget_vs_actual": budget_vs_actual(lines, plan, accounts, periods, src),
@@ -649,7 +714,8 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 def export(tables: dict[str, pd.DataFrame], out: Path) -> None:
-    """One file per fiscal period, as finsync publishes them."""
+    """One file per fiscal period, as finsync publishes them; the planning tool's files in
+    its import layout."""
     reporting = ("trial_balance", "income_statement", "balance_sheet", "gl_lines")
     for name in (*reporting, "fct_plan", "budget_vs_actual"):
         folder = out / "reporting" / name
@@ -660,10 +726,12 @@ def export(tables: dict[str, pd.DataFrame], out: Path) -> None:
         folder = out / "fpa" / name
         folder.mkdir(parents=True)
         for period, rows in tables[table].groupby("period_id"):
-            rows.to_csv(folder / f"{period}.csv", index=False)
+            layout = rows.sort_values(list(FPA_LAYOUT[name])[:3])[list(FPA_LAYOUT[name])]
+            layout.rename(columns=FPA_LAYOUT[name]).to_csv(folder / f"{period}.csv", index=False)
     pipeline = tables["revenue_pipeline_drivers"].sort_values(
         ["fiscal_year", "fiscal_period", "entity_code", "product_family", "currency_txn"]
     )
+    pipeline = pipeline[list(FPA_LAYOUT["pipeline"])].rename(columns=FPA_LAYOUT["pipeline"])
     pipeline.to_csv(out / "fpa" / "pipeline.csv", index=False)
 
 
