@@ -46,6 +46,7 @@ checked as (
     select
         journal_lines.journal_line_key,
         journal_lines.document_key,
+        journal_lines.amount_functional,
         case
             when journal_lines.entity_code is null then 'entity is null'
             when legal_entities.entity_code is null then 'unknown entity'
@@ -60,9 +61,6 @@ checked as (
                 then 'posting date outside the fiscal calendar'
             when transaction_currencies.currency_code is null
                 or functional_currencies.currency_code is null then 'unknown currency'
-            when sum(journal_lines.amount_functional) over (
-                    partition by journal_lines.document_key
-                ) <> 0 then 'document does not balance'
         end as line_reason
     from journal_lines
     left join legal_entities
@@ -75,18 +73,34 @@ checked as (
 
 ),
 
-by_document as (
+-- one aggregate over the lines, not a window: the few refused documents are
+-- then joined back, so the lines are never sorted or joined to themselves
+refused_documents as (
 
     select
-        journal_line_key,
+        document_key,
+        coalesce(sum(amount_functional) <> 0, false) as does_not_balance
+    from checked
+    group by document_key
+    having count(line_reason) > 0
+        or sum(amount_functional) <> 0
+
+),
+
+refused_lines as (
+
+    select
+        checked.journal_line_key,
         coalesce(
-            line_reason,
+            checked.line_reason,
             case
-                when count(line_reason) over (partition by document_key) > 0
-                    then 'another line of the document was refused'
+                when refused_documents.does_not_balance then 'document does not balance'
+                else 'another line of the document was refused'
             end
         ) as rejection_reason
     from checked
+    inner join refused_documents
+        on checked.document_key = refused_documents.document_key
 
 ),
 
@@ -100,13 +114,12 @@ final as (
         journal_lines.document_key,
 
         ---------- text
-        by_document.rejection_reason,
+        refused_lines.rejection_reason,
         {{ row_to_json('journal_lines') }} as payload
 
     from journal_lines
-    inner join by_document
-        on journal_lines.journal_line_key = by_document.journal_line_key
-    where by_document.rejection_reason is not null
+    inner join refused_lines
+        on journal_lines.journal_line_key = refused_lines.journal_line_key
 
 )
 
