@@ -4,8 +4,10 @@
     periods with the latest _built_at: a period that run did not rebuild is as it
     was when the run that built it tested it, so a daily run tests the day's
     periods, not ten million lines. A full build writes every row in one run and
-    tests them all. A test that failed keeps failing until its period is rebuilt
-    right, since the rows it read stay the latest.
+    tests them all. A test that failed keeps failing while no later run rewrites
+    the model; once a later run rebuilds other periods, the failed period is not
+    tested again until it is rebuilt (backfill it, or --full-refresh): the failure
+    stands in the run that built it, and its downstream models were skipped then.
 
     relationships tests read every row: their answer also depends on the
     dimension, which can change under a period that was not rebuilt. Uniqueness
