@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from orchestration.checks.schemas import PRODUCTS, RAW
-from orchestration.checks.suites import QUARANTINE, contract_check
+from orchestration.checks.suites import QUARANTINE, contract_check, validate, validate_table
 from orchestration.paths import Paths
 from orchestration.resources import Warehouse
 from tests.conftest import query
@@ -141,6 +141,27 @@ def test_quarantine_holds_the_latest_run_of_a_check_only(broken: Broken) -> None
     assert after_rerun == broken.unbalanced_lines + 1
     assert fixed.passed
     assert after_fix == 0
+
+
+def test_a_table_checked_in_batches_fails_exactly_as_it_would_whole(broken: Broken) -> None:
+    """The check holds a bounded batch of rows at a time and evaluates the table-wide rules
+    (key uniqueness, balances) in the warehouse: the same failing rows, reasons, counts per
+    rule, sample and quarantine rows as Pandera's validation of the whole table at once,
+    with documents and duplicate keys split across batches."""
+    with duckdb.connect(str(broken.paths.warehouse)) as con:
+        con.execute(  # a duplicate key, far from its original in the table
+            "insert into raw_erp.journal_items select * from raw_erp.journal_items"
+            " where company_code = 'US01' order by all limit 1"
+        )
+        columns = ", ".join(f'"{name}"' for name in JOURNALS.columns)
+        whole = validate(con.sql(f"select {columns} from raw_erp.journal_items").pl(), JOURNALS)
+        batched = validate_table(con, JOURNALS, batch_rows=5_000)
+    assert batched.rows == whole.rows > 20_000
+    assert batched.failed_rows == whole.failed_rows > broken.unbalanced_lines + 1
+    assert batched.failures_by_rule["multiple_fields_uniqueness"] == 2  # both copies
+    assert batched.failures_by_rule == whole.failures_by_rule
+    assert batched.sample == whole.sample
+    assert batched.quarantined.equals(whole.quarantined)
 
 
 def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) -> None:

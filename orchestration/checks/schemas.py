@@ -23,13 +23,24 @@ GL_ACCOUNT = pa.Check.str_matches(r"^\d{6}$", error="six-digit GL account")
 MILESTONES = ["SubledgersClosed", "AccrualsPosted", "IntercompanyMatched", "PeriodLocked"]
 
 
-def balances(amount: pl.Expr, *document: str, name: str = "journal_balances") -> pa.Check:
-    """Every line of a document whose amounts do not sum to zero fails."""
+def balances(amount: str, *document: str, name: str = "journal_balances") -> pa.Check:
+    """Every line of a document whose amounts do not sum to zero fails.
+
+    A table-wide rule: a line fails with its document, wherever the other lines are. The
+    amount is an SQL expression (polars reads it with `pl.sql_expr`) and the check's
+    statistics state it with the document's columns, so that a check of a table too large
+    to hold evaluates the same rule in the warehouse (orchestration/checks/suites.py)."""
     return pa.Check(
-        lambda data: data.lazyframe.select(amount.sum().over(list(document)) == 0),
+        lambda data: data.lazyframe.select(pl.sql_expr(amount).sum().over(list(document)) == 0),
         name=name,
         error=f"{name}: amounts do not sum to zero over {', '.join(document)}",
+        statistics={"amount": amount, "over": list(document)},
     )
+
+
+def table_wide(check: pa.Check) -> bool:
+    """Whether the check compares a row with others (so it cannot run on a batch alone)."""
+    return "over" in (check.statistics or {})
 
 
 def posted_in_its_period() -> pa.Check:
@@ -61,8 +72,9 @@ def adds_up(total: str, *parts: str) -> pa.Check:
     )
 
 
-def col(dtype, *checks: pa.Check, nullable: bool = False, unique: bool = False) -> pa.Column:
-    return pa.Column(dtype, checks=list(checks), nullable=nullable, unique=unique)
+def col(dtype, *checks: pa.Check, nullable: bool = False) -> pa.Column:
+    """A column and its row-by-row checks; a table's uniqueness is its contract's key."""
+    return pa.Column(dtype, checks=list(checks), nullable=nullable)
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,17 @@ class Contract:
     @property
     def columns(self) -> list[str]:
         return list(self.frame.columns)
+
+    @property
+    def rowwise(self) -> pa.DataFrameSchema:
+        """The schema without its table-wide rules (the key's uniqueness, `balances`): what
+        holds for each row alone, so that it can be validated on any batch of rows."""
+        return pa.DataFrameSchema(
+            self.frame.columns,
+            checks=[check for check in self.frame.checks if not table_wide(check)],
+            name=self.frame.name,
+            coerce=self.frame.coerce,
+        )
 
 
 def contract(
@@ -127,7 +150,7 @@ RAW = [
         totals=("amount_in_company_code_currency", "company_code_currency"),
         checks=[
             balances(
-                pl.col("amount_in_company_code_currency"),
+                "amount_in_company_code_currency",
                 "company_code",
                 "fiscal_year",
                 "accounting_document",
@@ -268,7 +291,7 @@ RAW = [
         changed_at="data_lancamento",
         totals=("debito_brl - credito_brl", "moeda"),
         checks=[
-            balances(pl.col("debito_brl") - pl.col("credito_brl"), "numero_lancamento"),
+            balances("debito_brl - credito_brl", "numero_lancamento"),
             pa.Check(
                 lambda data: data.lazyframe.select(
                     pl.col("data_lancamento").dt.strftime("%Y-%m")
@@ -428,9 +451,9 @@ PRODUCTS = [
         changed_at="posting_date",
         totals=("amount_functional", "currency_functional"),
         checks=[
-            balances(pl.col("amount_functional"), "document_key", name="journal_balances"),
+            balances("amount_functional", "document_key", name="journal_balances"),
             balances(
-                pl.col("amount_txn"),
+                "amount_txn",
                 "document_key",
                 "currency_txn",
                 name="journal_balances_per_transaction_currency",
@@ -453,7 +476,7 @@ PRODUCTS = [
         totals=("movement_functional", "currency_functional"),
         checks=[
             balances(
-                pl.col("closing_functional"),
+                "closing_functional",
                 "entity_code",
                 "period_id",
                 name="trial_balance_sums_to_zero",
@@ -486,7 +509,7 @@ PRODUCTS = [
         key=["entity_code", "period_id", "statement_line_code"],
         checks=[
             balances(
-                pl.col("balance_functional"),
+                "balance_functional",
                 "entity_code",
                 "period_id",
                 name="balance_sheet_balances",
@@ -529,9 +552,7 @@ PRODUCTS = [
         },
         key=["period_id", "statement_line_code"],
         checks=[
-            balances(
-                pl.col("balance_group"), "period_id", name="consolidated_balance_sheet_balances"
-            ),
+            balances("balance_group", "period_id", name="consolidated_balance_sheet_balances"),
             adds_up("balance_group", "balance_entities_group", "balance_eliminations_group"),
         ],
     ),
@@ -561,7 +582,7 @@ PRODUCTS = [
         ],
         checks=[
             balances(
-                pl.col("amount_period_group"),
+                "amount_period_group",
                 "period_id",
                 "pair_code",
                 "elimination_type",

@@ -1,11 +1,12 @@
 """Pandera contracts as Dagster asset checks, with refused rows kept in quarantine.
 
-Each check reads its table with a short-lived DuckDB connection, validates it with
-Pandera (polars backend, lazily: every failure, not the first), and reports what a
-controller asks first: rows, control totals, last source change and its lag, how
-many rows failed and a sample of them. Failing rows are written to
-`quarantine.check_failures` under the check's name, replacing that check's rows of
-the previous run, so the table always says what is wrong now.
+Each check reads its table with a short-lived DuckDB connection and validates it with
+Pandera (polars backend, lazily: every failure, not the first) in bounded batches, the
+table-wide rules (key uniqueness, documents that balance) as aggregates in DuckDB, so that
+a ten-million-line ledger is never held whole. It reports what a controller asks first:
+rows, control totals, last source change and its lag, how many rows failed and a sample of
+them. Failing rows are written to `quarantine.check_failures` under the check's name,
+replacing that check's rows of the previous run, so the table always says what is wrong now.
 
 Checks on published products are blocking: a failure stops the exports downstream in
 the same run, and the run's failure names the check. Checks on raw feeds warn: dbt's
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,8 +26,9 @@ import dagster as dg
 import duckdb
 import pandera.polars as pa
 import polars as pl
+import pyarrow
 
-from orchestration.checks.schemas import PRODUCTS, RAW, Contract
+from orchestration.checks.schemas import PRODUCTS, RAW, Contract, table_wide
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.paths import Paths
 from orchestration.pseudonym_key import pseudonym_key
@@ -33,6 +36,9 @@ from orchestration.resources import Warehouse
 
 QUARANTINE = "quarantine.check_failures"
 SAMPLE_ROWS = 5
+# rows of a table a check holds at once (as polars frames, with Pandera's working copies)
+BATCH_ROWS = 1_000_000
+ROW = "row"  # a failing row's identity: its position in a frame, its rowid in the warehouse
 CHECK_NAME = "contract"
 
 
@@ -67,45 +73,159 @@ def conceal(rows: list[dict], personal: tuple[str, ...]) -> list[dict]:
     return [{k: hidden(v) if k in personal else v for k, v in row.items()} for row in rows]
 
 
-def validate(frame: pl.DataFrame, contract: Contract) -> Outcome:
-    """Every failing row of `frame` with the rules it breaks (schema-wide errors have no row)."""
+def failure_cases(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:
+    """Pandera's failure cases (lazily: every failure, not the first) with each one's rule:
+    `index` is the failing row's position in `frame`, null for a schema-wide error."""
     try:
-        contract.frame.validate(frame, lazy=True)
-        cases = pl.DataFrame()
+        schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases.with_columns(
+        return errors.failure_cases.select(
+            "index",
+            "failure_case",
             rule=pl.when(pl.col("schema_context") == "Column")
             .then(pl.col("column") + ": " + pl.col("check"))
-            .otherwise(pl.col("check"))
+            .otherwise(pl.col("check")),
         )
+    return pl.DataFrame(schema={"index": pl.Int32, "failure_case": pl.String, "rule": pl.String})
+
+
+def outcome_of(
+    rows: int, cases: pl.DataFrame, failing: pl.DataFrame, contract: Contract
+) -> Outcome:
+    """The outcome from every failure case (`row`, `rule`; `row` null for a schema-wide error)
+    and the failing rows (`row` and the contract's columns), in the table's order."""
     if cases.is_empty():
-        return Outcome(frame.height, 0, {}, [], pl.DataFrame())
+        return Outcome(rows, 0, {}, [], pl.DataFrame())
     by_rule = {rule: count for rule, count in cases.group_by("rule").len().sort("rule").iter_rows()}
     reasons = (
-        cases.filter(pl.col("index").is_not_null())
-        .group_by("index")
+        cases.filter(pl.col(ROW).is_not_null())
+        .group_by(ROW)
         .agg(pl.col("rule").unique().sort().str.join("; ").alias("reasons"))
     )
-    failing = (
-        frame.with_row_index("index")
-        .with_columns(pl.col("index").cast(pl.Int32))
-        .join(reasons, on="index")
-        .sort("index")
-    )
-    rows = conceal(failing.drop("index", "reasons").to_dicts(), contract.personal)
+    failing = failing.join(reasons, on=ROW).sort(ROW)
+    records = conceal(failing.drop(ROW, "reasons").to_dicts(), contract.personal)
     quarantined = pl.DataFrame(
         {
-            "row_key": [json.dumps({k: row[k] for k in contract.key}, default=str) for row in rows],
+            "row_key": [
+                json.dumps({k: row[k] for k in contract.key}, default=str) for row in records
+            ],
             "reasons": failing["reasons"],
-            "payload": [json.dumps(row, default=str) for row in rows],
+            "payload": [json.dumps(row, default=str) for row in records],
         },
         schema={"row_key": pl.String, "reasons": pl.String, "payload": pl.String},
     )
     sample = [
         {"reasons": reason, **{k: str(v) for k, v in row.items()}}
-        for reason, row in zip(failing["reasons"][:SAMPLE_ROWS], rows[:SAMPLE_ROWS], strict=True)
+        for reason, row in zip(failing["reasons"][:SAMPLE_ROWS], records[:SAMPLE_ROWS], strict=True)
     ]
-    return Outcome(frame.height, failing.height, by_rule, sample, quarantined)
+    return Outcome(rows, failing.height, by_rule, sample, quarantined)
+
+
+def validate(frame: pl.DataFrame, contract: Contract) -> Outcome:
+    """Every failing row of `frame` with the rules it breaks (schema-wide errors have no row),
+    the whole contract validated by Pandera at once: for a frame already in memory."""
+    cases = failure_cases(frame, contract.frame).select(
+        pl.col("index").cast(pl.Int64).alias(ROW), "rule"
+    )
+    positions = frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+    return outcome_of(frame.height, cases, positions, contract)
+
+
+def quoted(columns: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(f'"{name}"' for name in columns)
+
+
+def table_wide_failures(contract: Contract, table: str) -> tuple[str, list[str]]:
+    """The query of every row that breaks a table-wide rule (its key's uniqueness, a
+    `balances` check), with its parameters: `row` (the warehouse's rowid) and `rule`, named
+    as Pandera names it.
+
+    Pandera compares rows within the frame it holds; here each rule is one aggregate in the
+    warehouse, whose failing groups are joined back to their rows. Groups form as polars
+    forms them (null equals null: `group by`, `is not distinct from`), and a group's sum
+    ignores nulls as polars' does (all null: no failure either way)."""
+    rules = [("multiple_fields_uniqueness", "count(*) > 1", list(contract.key))]
+    rules += [
+        (
+            check.error or check.name,
+            f"sum({check.statistics['amount']}) <> 0",
+            check.statistics["over"],
+        )
+        for check in contract.frame.checks
+        if table_wide(check)
+    ]
+    queries = []
+    for number, (_, failing, group) in enumerate(rules, start=1):
+        joined = " and ".join(f't."{c}" is not distinct from g."{c}"' for c in group)
+        queries.append(
+            f"select t.rowid as {ROW}, ${number} as rule from {table} as t"
+            f" semi join (select {quoted(group)} from {table} group by all having {failing}) as g"
+            f" on {joined}"
+        )
+    return " union all ".join(queries), [rule for rule, _, _ in rules]
+
+
+def frames(reader: pyarrow.RecordBatchReader, rows: int) -> Iterator[pl.DataFrame]:
+    """The reader's record batches (DuckDB's are ~120k rows), gathered into frames of about
+    `rows` rows: Pandera's cost per validation is paid once per frame, not per batch."""
+    gathered: list[pyarrow.RecordBatch] = []
+    for batch in reader:
+        gathered.append(batch)
+        if sum(b.num_rows for b in gathered) >= rows:
+            yield pl.from_arrow(pyarrow.Table.from_batches(gathered))
+            gathered.clear()
+    if gathered:
+        yield pl.from_arrow(pyarrow.Table.from_batches(gathered))
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection, contract: Contract, batch_rows: int = BATCH_ROWS
+) -> Outcome:
+    """`validate` of a warehouse table, holding at most `batch_rows` of its rows at once.
+
+    The row-by-row rules (types, ranges, allowed values, row checks) are Pandera's, on
+    batches of the table; the table-wide ones (key uniqueness, `balances`) are the same rules
+    as aggregates in DuckDB. The outcome is `validate`'s on the whole table: every failing
+    row with all its reasons, the failures per rule, the sample in the table's order. A
+    schema-wide error (a column's type) is the same in every batch, and counts once."""
+    table = f'"{contract.schema}"."{contract.table}"'
+    sql, rules = table_wide_failures(contract, table)
+    cases = [con.sql(sql, params=rules).pl().select(pl.col(ROW).cast(pl.Int64), "rule")]
+    schema = contract.rowwise
+    schema_wide: set[tuple[str, str]] = set()
+    rows = 0
+    reader = con.sql(
+        f"select rowid as {ROW}, {quoted(contract.columns)} from {table}"
+    ).to_arrow_reader(batch_rows)
+    for frame in frames(reader, batch_rows):
+        rows += frame.height
+        found = failure_cases(frame.drop(ROW), schema)
+        schema_wide |= set(
+            found.filter(pl.col("index").is_null()).select("rule", "failure_case").iter_rows()
+        )
+        positions = frame.select(pl.col(ROW).cast(pl.Int64)).with_row_index("index")
+        cases.append(
+            found.filter(pl.col("index").is_not_null())
+            .join(positions.with_columns(pl.col("index").cast(pl.Int32)), on="index")
+            .select(ROW, "rule")
+        )
+    if rows == 0:  # no batch: an empty table's schema-wide errors
+        found = failure_cases(pl.from_arrow(reader.schema.empty_table()).drop(ROW), schema)
+        schema_wide |= set(found.select("rule", "failure_case").iter_rows())
+    cases.append(
+        pl.DataFrame(
+            {ROW: [None] * len(schema_wide), "rule": [rule for rule, _ in sorted(schema_wide)]},
+            schema={ROW: pl.Int64, "rule": pl.String},
+        )
+    )
+    cases = pl.concat(cases)
+    failing_rows = cases.filter(pl.col(ROW).is_not_null()).select(ROW).unique()
+    failing = con.sql(  # the failing rows' values, read again: few, unless the table is bad
+        f"select rowid as {ROW}, {quoted(contract.columns)} from {table}"
+        f" where rowid in (select {ROW} from failing_rows)"
+        + ("" if failing_rows.height else " and false")
+    ).pl()
+    return outcome_of(rows, cases, failing.with_columns(pl.col(ROW).cast(pl.Int64)), contract)
 
 
 def quarantine(
@@ -171,10 +291,8 @@ def contract_check(contract: Contract, blocking: bool) -> dg.AssetChecksDefiniti
     )
     def run_contract(warehouse: Warehouse) -> dg.AssetCheckResult:
         check_name = dg.AssetCheckKey(asset, CHECK_NAME).to_user_string()
-        columns = ", ".join(f'"{name}"' for name in contract.columns)
         with warehouse.connect(read_only=False) as con:
-            frame = con.sql(f'select {columns} from "{contract.schema}"."{contract.table}"').pl()
-            outcome = validate(frame, contract)
+            outcome = validate_table(con, contract)
             quarantine(con, check_name, asset, outcome)
             facts = source_facts(con, contract)
         return dg.AssetCheckResult(
