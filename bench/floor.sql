@@ -568,17 +568,26 @@ from lines
 left join plan_versions on lines.Version = plan_versions.Version
 left join approved on lines.Version = approved.Version;
 
+---------- P&L actuals by cost center and period, for budget_vs_actual and the planning tool
+create table pl_actuals as
+select
+    gl_lines.period_id, gl_lines.entity_code, gl_lines.account_code,
+    coalesce(gl_lines.cost_center_code, 'NONE') as cost_center_code, gl_lines.currency_functional,
+    sum(gl_lines.amount_functional) as amount_functional
+from gl_lines
+inner join accounts on gl_lines.account_code = accounts.account_code
+where accounts.statement = 'PL'
+group by all;
+
 ---------- budget vs actual: P&L actuals against the reporting budget and forecast
 create table budget_vs_actual as
 with by_key as (
     select entity_code, account_code, cost_center_code, period_id,
         sum(actual) as actual_functional, sum(budget) as budget_functional, sum(forecast) as forecast_functional
     from (
-        select gl_lines.entity_code, gl_lines.account_code, coalesce(gl_lines.cost_center_code, 'NONE') as cost_center_code,
-            gl_lines.period_id, gl_lines.amount_functional as actual, 0 as budget, 0 as forecast
-        from gl_lines
-        inner join accounts on gl_lines.account_code = accounts.account_code
-        where accounts.statement = 'PL'
+        select entity_code, account_code, cost_center_code, period_id,
+            amount_functional as actual, 0 as budget, 0 as forecast
+        from pl_actuals
         union all
         select entity_code, account_code, cost_center_code, period_id, 0,
             case when plan_version_type = 'Budget' then amount_functional else 0 end,
@@ -648,14 +657,9 @@ copy (select * from gl_lines) to 'exports/reporting/fct_gl_journal_lines'
 -- average rate with an account's rounding cent on its largest cost center (as finsync's)
 copy (
     with lines as (
-        select
-            gl_lines.period_id, gl_lines.entity_code, gl_lines.account_code,
-            coalesce(gl_lines.cost_center_code, 'NONE') as cost_center_code, gl_lines.currency_functional,
-            sum(gl_lines.amount_functional) as amount
-        from gl_lines
-        inner join accounts on gl_lines.account_code = accounts.account_code
-        where accounts.statement = 'PL'
-        group by all
+        select period_id, entity_code, account_code, cost_center_code, currency_functional,
+            amount_functional as amount
+        from pl_actuals
     ),
     translated as (
         select
