@@ -18,10 +18,12 @@ from __future__ import annotations
 import functools
 import json
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import dlt
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.configuration import configspec
@@ -107,7 +109,25 @@ class _CountingAdapter(HTTPAdapter):
             raise
         if response.status_code in self.log.RETRIED:
             self.log.retries += 1
+        response.json = _parsed_once(response)  # type: ignore[method-assign]
         return response
+
+
+def _parsed_once(response: Response) -> Callable[..., Any]:
+    """`response.json()` parsed on first use and shared: the page check, the REST client's
+    record selector and its paginator each read the body, and a page of a thousand records
+    takes longer to parse than to fetch. orjson, dlt's own parser, is ~5x simplejson.
+    The response is held weakly: a cycle would keep a retried response, and its socket,
+    open until the garbage collector runs."""
+    parsed: list[Any] = []
+    held = weakref.ref(response)
+
+    def json(**kwargs: Any) -> Any:
+        if not parsed:
+            parsed.append(orjson.loads(held().content))
+        return parsed[0]
+
+    return json
 
 
 def raise_for_status(response: Response, *args: Any, **kwargs: Any) -> Response:
@@ -165,14 +185,15 @@ class NotOfType(ValueError):
     """A JSON value that does not convert to its contract type."""
 
 
-def typed(values: list[Any], kind: pa.DataType) -> pa.Array:
-    """JSON values as one Arrow array of the contract's type, or `NotOfType`.
+def typed(values: list[Any] | pa.Array, kind: pa.DataType) -> pa.Array:
+    """JSON values (or the array Arrow inferred from them) as one Arrow array of the
+    contract's type, or `NotOfType`.
 
     Arrow infers what JSON gave (text, integer, boolean) and casts it safely: a
     number where text is due, a fraction where an integer is due, an amount with
     more decimals than its column holds or a timestamp without zone all fail."""
     try:
-        raw = pa.array(values)
+        raw = values if isinstance(values, pa.Array) else pa.array(values)
         if pa.types.is_null(raw.type):
             return pa.nulls(len(values), kind)
         given = raw.type
@@ -202,51 +223,102 @@ def _any(values: list[Any]) -> pa.Array:
         return pa.array([None if v is None else json.dumps(v, default=str) for v in values])
 
 
+def columns_of(page: list[dict[str, Any]]) -> dict[str, pa.Array] | None:
+    """The page's fields as Arrow arrays, in one pass in Arrow's C++ (a struct per record),
+    or None where the page is not that regular (a field of mixed JSON types): the caller
+    then reads the page record by record."""
+    try:
+        rows = pa.array(page)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if not pa.types.is_struct(rows.type) or rows.null_count:
+        return None
+    return {field.name: rows.field(i) for i, field in enumerate(rows.type)}
+
+
 class Contract:
     """Splits each page: rows that keep the contract as one typed Arrow table, the
     others as (record, reason) for quarantine.
 
     Column by column, not row by row: a page converts in a few Arrow casts, and only a
-    column that fails is checked value by value to find the rows to refuse."""
+    column that fails is checked value by value to find the rows to refuse. Fields in
+    `drop` (a vendor's envelope per record) are neither loaded nor quarantined."""
 
     def __init__(
-        self, system: str, resource: str, schema: pa.Schema, key: list[str], cursor: str
+        self,
+        system: str,
+        resource: str,
+        schema: pa.Schema,
+        key: list[str],
+        cursor: str,
+        drop: tuple[str, ...] = (),
     ) -> None:
         self.system, self.resource, self.schema = system, resource, schema
-        self.key, self.cursor = key, cursor
+        self.key, self.cursor, self.drop = key, cursor, drop
         self.required = [*key, cursor]
         self.primary_key = [snake_case(k) for k in key]
         self.cursor_type = schema.field(cursor).type
 
     def split(
-        self, page: list[dict[str, Any]]
+        self,
+        page: list[dict[str, Any]],
+        columns: dict[str, pa.Array] | None = None,
+        skip: set[int] | frozenset[int] = frozenset(),
     ) -> tuple[pa.Table, list[tuple[dict[str, Any], str]]]:
+        """`columns` are the page's as `columns_of` gives them (None: read record by
+        record); the rows in `skip` are left out of both results."""
         reasons: dict[int, str] = {}
         arrays: dict[str, pa.Array] = {}
         for field in self.schema:
-            values = [record.get(field.name) for record in page]
+            if columns is None:
+                values: list[Any] | pa.Array = [record.get(field.name) for record in page]
+            else:
+                values = columns.get(field.name, pa.nulls(len(page)))
             try:
                 arrays[field.name] = typed(values, field.type)
             except NotOfType:
+                if isinstance(values, pa.Array):
+                    values = values.to_pylist()
                 arrays[field.name] = self._refuse(values, field, reasons)
         missing = functools.reduce(pc.or_, (pc.is_null(arrays[n]) for n in self.required))
         for row in pc.indices_nonzero(missing).to_pylist():
             absent = [name for name in self.required if page[row].get(name) is None]
             if absent:  # else a wrong type, refused above
                 reasons[row] = f"missing required field(s) {absent}"
-        known = set(self.schema.names)
-        drift = [name for name in dict.fromkeys(k for r in page for k in r) if name not in known]
-        for name in drift:
-            arrays[name] = _any([record.get(name) for record in page])
+        known = {*self.schema.names, *self.drop}
+        if columns is None:
+            names = dict.fromkeys(k for r in page for k in r)
+            drift = {n: _any([r.get(n) for r in page]) for n in names if n not in known}
+        else:
+            drift = {n: a for n, a in columns.items() if n not in known}  # as `_any` infers
+        arrays |= drift
         table = pa.table({snake_case(name): array for name, array in arrays.items()})
-        if reasons:
-            keep = pa.array([row not in reasons for row in range(len(page))])
+        if reasons or skip:
+            keep = pa.array([row not in reasons and row not in skip for row in range(len(page))])
             table = table.filter(keep)
         # keys are present now: declared so, as the bulk files' are, so both concatenate
         fields = [f.with_nullable(f.name not in self.primary_key) for f in table.schema]
         return table.cast(pa.schema(fields)), [
-            (page[row], reason) for row, reason in sorted(reasons.items())
+            ({k: v for k, v in page[row].items() if k not in self.drop}, reason)
+            for row, reason in sorted(reasons.items())
+            if row not in skip
         ]
+
+    def keys(
+        self, page: list[dict[str, Any]], columns: dict[str, pa.Array] | None = None
+    ) -> tuple[list[str], int]:
+        """The keys of the page's records that have their whole key, and how many have not."""
+        arrays = [columns.get(k) for k in self.key] if columns is not None else [None]
+        if all(
+            a is not None and (pa.types.is_string(a.type) or pa.types.is_integer(a.type))
+            for a in arrays
+        ):
+            whole = functools.reduce(pc.and_, (pc.is_valid(a) for a in arrays))
+            text = [a.filter(whole).cast(pa.string()) for a in arrays]
+            joined = text[0] if len(text) == 1 else pc.binary_join_element_wise(*text, "|")
+            return joined.to_pylist(), len(page) - len(joined)
+        keyed = [r for r in page if all(r.get(k) is not None for k in self.key)]
+        return [self.key_of(r) for r in keyed], len(page) - len(keyed)
 
     def _refuse(self, values: list[Any], field: pa.Field, reasons: dict[int, str]) -> pa.Array:
         """The column with its unconvertible values as null; each such row gets its reason."""
@@ -263,8 +335,15 @@ class Contract:
     def key_of(self, record: dict[str, Any]) -> str:
         return "|".join(str(record.get(k)) for k in self.key)
 
-    def cursors(self, page: list[dict[str, Any]]) -> pa.Array:
+    def cursors(
+        self, page: list[dict[str, Any]], columns: dict[str, pa.Array] | None = None
+    ) -> pa.Array:
         """Each record's last change, null where it is not a valid one."""
+        if columns is not None and self.cursor in columns:
+            try:
+                return typed(columns[self.cursor], self.cursor_type)
+            except NotOfType:
+                pass
         values = [record.get(self.cursor) for record in page]
         try:
             return typed(values, self.cursor_type)

@@ -32,6 +32,7 @@ from ingest.api import (
     QUARANTINE_HINTS,
     Contract,
     IncompleteExtract,
+    columns_of,
     field_at,
     raise_for_status,
     snake_case,
@@ -53,11 +54,13 @@ class Boundary:
         self.loaded = set(loaded)
         self.mark, self.at_mark = start, set(loaded)
 
-    def new(self, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The page without records already loaded; notes the page's latest change."""
+    def skip(
+        self, page: list[dict[str, Any]], columns: dict[str, pa.Array] | None = None
+    ) -> set[int]:
+        """The rows of the page that are loaded already; notes the page's latest change."""
         if not page:
-            return page
-        cursors = self.contract.cursors(page)
+            return set()
+        cursors = self.contract.cursors(page, columns)
         start = pa.scalar(self.start, cursors.type)
         seen = pc.indices_nonzero(pc.equal(cursors, start).fill_null(False)).to_pylist()
         skip = {row for row in seen if self.contract.key_of(page[row]) in self.loaded}
@@ -67,7 +70,7 @@ class Boundary:
                 self.mark, self.at_mark = latest, set()
             at = pc.indices_nonzero(pc.equal(cursors, pa.scalar(latest, cursors.type)))
             self.at_mark.update(self.contract.key_of(page[row]) for row in at.to_pylist())
-        return [r for row, r in enumerate(page) if row not in skip] if skip else page
+        return skip
 
     def keys(self) -> list[str]:
         return sorted(self.at_mark)
@@ -100,7 +103,7 @@ def api_resource(
 
     Records are renamed to warehouse names here, as the bulk files are: dlt would keep
     `Legal_Entity__c`'s double underscore (its nesting separator) as `legal_entity__c`."""
-    contract = Contract(system, name, schema, key, cursor)
+    contract = Contract(system, name, schema, key, cursor, drop)
     param, template = since_param
     cursor_column = snake_case(cursor)
 
@@ -126,14 +129,11 @@ def api_resource(
         ):
             if total and promised is None:
                 promised = field_at(page.response.json(), total)
-            for record in page:
-                for field in drop:
-                    record.pop(field, None)
-                if all(record.get(k) is not None for k in contract.key):
-                    arrived.add(contract.key_of(record))
-                else:
-                    keyless += 1
-            good, bad = contract.split(boundary.new(page))
+            columns = columns_of(page)
+            keys, without_key = contract.keys(page, columns)
+            arrived.update(keys)
+            keyless += without_key
+            good, bad = contract.split(page, columns, boundary.skip(page, columns))
             # a record repeated across pages is merged once; quarantine appends, so drop it
             bad = [(r, why) for r, why in bad if _first(refused, contract, r)]
             if good.num_rows:
