@@ -37,7 +37,7 @@ from orchestration.resources import Warehouse
 QUARANTINE = "quarantine.check_failures"
 SAMPLE_ROWS = 5
 # rows of a table a check holds at once (as polars frames, with Pandera's working copies)
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 500_000
 ROW = "row"  # a failing row's identity: its position in a frame, its rowid in the warehouse
 CHECK_NAME = "contract"
 
@@ -209,6 +209,7 @@ def validate_table(
             .join(positions.with_columns(pl.col("index").cast(pl.Int32)), on="index")
             .select(ROW, "rule")
         )
+        del frame, found, positions  # before the next batch is read
     if rows == 0:  # no batch: an empty table's schema-wide errors
         found = failure_cases(pl.from_arrow(reader.schema.empty_table()).drop(ROW), schema)
         schema_wide |= set(found.select("rule", "failure_case").iter_rows())
