@@ -74,7 +74,7 @@ def bench_scale(scale: float, root: Path) -> dict:
             "finsync_full", ["bench.finsync", "full", str(data / "full.json")]
         )
         agreement = disagreements(data)
-        full = describe(paths, json.loads((data / "full.json").read_text()))
+        full = describe(paths, json.loads((data / "full.json").read_text()), runs["finsync_full"])
         changes, today = systems.advance_business_day()
         runs["finsync_incremental"] = timed(
             "finsync_incremental",
@@ -85,9 +85,9 @@ def bench_scale(scale: float, root: Path) -> dict:
                 f"--partition={today:%Y-%m}",
             ],
         )
-    incremental = describe(paths, json.loads((data / "incremental.json").read_text()))
-    full["process_s"] = runs["finsync_full"].seconds
-    incremental["process_s"] = runs["finsync_incremental"].seconds
+    incremental = describe(
+        paths, json.loads((data / "incremental.json").read_text()), runs["finsync_incremental"]
+    )
     incremental["changes"] = changes
     return {
         "scale": scale,
@@ -99,23 +99,33 @@ def bench_scale(scale: float, root: Path) -> dict:
     }
 
 
-def layers(run: dict) -> dict[str, float]:
-    """Seconds per layer of a finsync run, from its step and dbt timings."""
-    out: dict[str, float] = {"process start, imports": run["process_s"] - run["job_s"]}
-    for step, seconds in sorted(run["steps"].items()):
-        if step.startswith("load_"):
-            out[f"ingest {step.removeprefix('load_')}"] = seconds
-    steps = run["steps"]
-    out["dbt build (step)"] = steps.get("dbt_models", 0.0)
+def layer_of(step: str) -> str:
+    """The layer a step of the main job belongs to, for the per-layer figures."""
+    if step.startswith("load_"):
+        return f"ingest {step.removeprefix('load_')}"
+    if step == "dbt_models":
+        return "dbt build (transform and tests)"
+    if step.endswith("_contract") or "ties_to" in step:
+        return "checks (Pandera contracts, ties)"
+    if step.startswith("reconciliation__"):
+        return "reconciliation, status page"
+    return "exports (FP&A, BI files, published copy)"
+
+
+def layers(run: dict) -> dict[str, tuple[float, int]]:
+    """Seconds and peak tree RSS per layer of a finsync run: process start (imports, until
+    the job starts), each layer's steps, Dagster between steps, and dbt's busy time."""
+    steps, peaks = run["steps"], run["step_peak_rss"]
+    out: dict[str, tuple[float, int]] = {
+        "process start, imports": (run["process_s"] - run["job_s"], 0)
+    }
+    for step in sorted(steps, key=layer_of):
+        seconds, peak = out.get(layer_of(step), (0.0, 0))
+        out[layer_of(step)] = (seconds + steps[step], max(peak, peaks.get(step, 0)))
+    out["Dagster between steps"] = (run["job_s"] - sum(steps.values()), 0)
     for layer, seconds in sorted(run["dbt_layers"].items()):
-        if layer != "elapsed":
-            out[f"  dbt {layer} (busy)"] = seconds
-    out["checks (Pandera, ties)"] = sum(
-        s for k, s in steps.items() if k.endswith("_contract") or "ties_to" in k
-    )
-    out["exports"] = sum(
-        s for k, s in steps.items() if k.startswith("exports__") and "ties_to" not in k
-    )
+        if layer not in {"elapsed", "main", "exposure"}:
+            out[f"  dbt {layer} (busy, 2 threads)"] = (seconds, 0)
     return out
 
 
@@ -148,11 +158,13 @@ def table(result: dict) -> str:
         f"  finsync / pandas  {full / pandas:6.2f}x",
         f"  incremental / full  {runs['finsync_incremental']['seconds'] / full:6.1%}",
         "",
-        "  full build by layer (s):",
     ]
-    out += [f"    {name:<32}{s:>9.1f}" for name, s in layers(result["full"]).items()]
-    out += ["  incremental run by layer (s):"]
-    out += [f"    {name:<32}{s:>9.1f}" for name, s in layers(result["incremental"]).items()]
+    for phase in ("full", "incremental"):
+        out.append(f"  {phase} run by layer{'':<25}{'s':>7}{'peak MiB':>11}")
+        out += [
+            f"    {name:<40}{s:>7.1f}" + (f"{peak / 2**20:>11,.0f}" if peak else "")
+            for name, (s, peak) in layers(result[phase]).items()
+        ]
     for contender, problems in result["disagreements"].items():
         verdict = "agrees with finsync's marts" if not problems else "DISAGREES"
         out.append(f"  {contender}: {verdict}")

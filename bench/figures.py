@@ -9,19 +9,25 @@ from collections import defaultdict
 
 import duckdb
 
+from bench.measure import Measured
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 from orchestration.run import instance_for, rows_per_layer
 
 
-def describe(paths: Paths, figures: dict) -> dict:
-    """The run's figures, completed from the instance, dbt's artifacts and the warehouse."""
+def describe(paths: Paths, figures: dict, measured: Measured) -> dict:
+    """The run's figures, completed from the instance, dbt's artifacts, the warehouse and
+    the memory samples of its process tree (each step's peak: steps run one at a time)."""
     run_id = figures["run_id"]
     with instance_for(paths) as instance:
         stats = instance.get_run_step_stats(run_id)
+    timed = [s for s in stats if s.end_time and s.start_time]
     return {
         **figures,
-        "steps": {
-            s.step_key: s.end_time - s.start_time for s in stats if s.end_time and s.start_time
+        "process_s": measured.seconds,
+        "peak_rss": measured.peak_rss,
+        "steps": {s.step_key: s.end_time - s.start_time for s in timed},
+        "step_peak_rss": {
+            s.step_key: measured.peak_between(s.start_time, s.end_time) for s in timed
         },
         "failed_steps": sorted(
             s.step_key for s in stats if s.status is not None and s.status.value == "FAILURE"

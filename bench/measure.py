@@ -17,6 +17,11 @@ SAMPLE_SECONDS = 0.05
 class Measured:
     seconds: float
     peak_rss: int  # bytes, summed over the process tree at its largest sample
+    samples: list[tuple[float, int]]  # (epoch seconds, tree RSS bytes) every SAMPLE_SECONDS
+
+    def peak_between(self, start: float, end: float) -> int:
+        """The largest sample from `start` to `end` (epoch seconds): a step's peak."""
+        return max((rss for at, rss in self.samples if start <= at <= end), default=0)
 
 
 class ContenderFailed(RuntimeError):
@@ -33,15 +38,16 @@ def measure(argv: list[str], env: dict[str, str], log: Path) -> Measured:
     with log.open("w") as out:
         started = time.perf_counter()
         process = psutil.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        peak = 0
+        samples = []
         while process.poll() is None:
-            peak = max(peak, _tree_rss(process))
+            samples.append((time.time(), _tree_rss(process)))
             time.sleep(SAMPLE_SECONDS)
         seconds = time.perf_counter() - started
     if process.returncode != 0:
         tail = "\n".join(log.read_text().splitlines()[-30:])
         raise ContenderFailed(f"{' '.join(argv)} exited {process.returncode}:\n{tail}")
-    return Measured(seconds=seconds, peak_rss=peak)
+    peak = max((rss for _, rss in samples), default=0)
+    return Measured(seconds=seconds, peak_rss=peak, samples=samples)
 
 
 def _tree_rss(process: psutil.Process) -> int:
