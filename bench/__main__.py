@@ -122,7 +122,7 @@ def layers(run: dict) -> dict[str, tuple[float, int]]:
     for step in sorted(steps, key=layer_of):
         seconds, peak = out.get(layer_of(step), (0.0, 0))
         out[layer_of(step)] = (seconds + steps[step], max(peak, peaks.get(step, 0)))
-    out["Dagster between steps"] = (run["job_s"] - sum(steps.values()), 0)
+    out["Dagster: definitions, run start, between steps"] = (run["job_s"] - sum(steps.values()), 0)
     for layer, seconds in sorted(run["dbt_layers"].items()):
         if layer not in {"elapsed", "main", "exposure"}:
             out[f"  dbt {layer} (busy, 2 threads)"] = (seconds, 0)
