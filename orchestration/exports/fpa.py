@@ -368,18 +368,26 @@ def file_entry(
 
 
 def manifest(
-    con: duckdb.DuckDBPyConnection, root: Path, run_id: str, periods: list[str]
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    run_id: str,
+    periods: list[str],
+    entries: dict[Path, dict[str, object]] | None = None,
 ) -> dict[str, object]:
-    """Every published file of every module, from the files on disk."""
+    """Every published file of every module, from the files on disk; `entries` are those
+    already read back (by `file_entry`) since this run published them."""
+    entries = entries or {}
     files = []
     for module in MODULES:
         if module.periodic:
             folder = module.target(root, "0000-P00").parent
             for path in sorted(folder.glob("*.csv")):
                 if PERIOD_ID.match(path.stem):
-                    files.append(file_entry(con, root, module, path, path.stem))
+                    files.append(
+                        entries.get(path) or file_entry(con, root, module, path, path.stem)
+                    )
         elif (path := module.target(root)).exists():
-            files.append(file_entry(con, root, module, path, None))
+            files.append(entries.get(path) or file_entry(con, root, module, path, None))
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -420,15 +428,18 @@ def fpa_actuals(
     with warehouse.connect() as con:
         snapshots = [publish(con, m.sql(), m.target(root)) for m in SNAPSHOTS]
 
-        def write(period: str) -> dict[str, object]:
+        entries: dict[Path, dict[str, object]] = {}  # the manifest's, read back in parallel
+
+        def write(cursor: duckdb.DuckDBPyConnection, period: str) -> dict[str, object]:
             target = ACTUALS_MODULE.target(root, period)
             written = publish(
-                con, ACTUALS_MODULE.sql(period), target, verify=lambda p: tie(con, period, p)
+                cursor, ACTUALS_MODULE.sql(period), target, verify=lambda p: tie(cursor, period, p)
             )
-            drivers = publish(
-                con, WORKFORCE_MODULE.sql(period), WORKFORCE_MODULE.target(root, period)
-            )
-            totals = exported_totals(con, target) if written["rows"] else {}
+            workforce = WORKFORCE_MODULE.target(root, period)
+            drivers = publish(cursor, WORKFORCE_MODULE.sql(period), workforce)
+            totals = exported_totals(cursor, target) if written["rows"] else {}
+            for module, path in ((ACTUALS_MODULE, target), (WORKFORCE_MODULE, workforce)):
+                entries[path] = file_entry(cursor, root, module, path, period)
             return {
                 "dagster/row_count": written["rows"],
                 "path": dg.MetadataValue.path(written["path"]),
@@ -439,7 +450,7 @@ def fpa_actuals(
             }
 
         published = publish_periods(context, con, write)
-        content = manifest(con, root, context.run.run_id, sorted(published))
+        content = manifest(con, root, context.run.run_id, sorted(published), entries)
         [(last_posting,)] = con.execute(
             "select max(posting_date) from marts.fct_gl_journal_lines"
         ).fetchall()

@@ -98,9 +98,9 @@ def period_asset(mart: str) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             publish_schema(con, exports.reporting, mart, periodic=True)
 
-            def write(period: str) -> dict[str, object]:
+            def write(cursor: duckdb.DuckDBPyConnection, period: str) -> dict[str, object]:
                 written = publish(
-                    con,
+                    cursor,
                     f"select * from marts.{mart} where period_id = '{period}' order by all",
                     period_file(exports.reporting, mart, period),
                 )
