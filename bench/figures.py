@@ -7,18 +7,20 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+import dagster as dg
 import duckdb
 
 from bench.measure import Measured
 from orchestration.paths import DBT_PROJECT_DIR, Paths
-from orchestration.run import instance_for, rows_per_layer
+from orchestration.run import rows_per_layer
 
 
 def describe(paths: Paths, figures: dict, measured: Measured) -> dict:
     """The run's figures, completed from the instance, dbt's artifacts, the warehouse and
     the memory samples of its process tree (each step's peak: steps run one at a time)."""
     run_id = figures["run_id"]
-    with instance_for(paths) as instance:
+    # the bench runs finsync with DAGSTER_HOME = <data>/dagster, whatever the bench's own is
+    with dg.DagsterInstance.from_config(str(paths.data / "dagster")) as instance:
         stats = instance.get_run_step_stats(run_id)
     timed = [s for s in stats if s.end_time and s.start_time]
     return {
