@@ -49,14 +49,15 @@
 
 {#
     A warehouse built before these models were incremental has the tables without
-    their period columns: say how to rebuild them instead of failing on a missing column.
+    the columns their runs compare: say how to rebuild them instead of failing on a
+    missing column.
 #}
 {% macro require_period_columns(columns) %}
     {%- if execute and is_incremental() -%}
         {%- set built = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
         {%- for column in columns if column not in built -%}
             {{ exceptions.raise_compiler_error(
-                this ~ " was built before it was incremental by fiscal period (it has no column "
+                this ~ " was built before it was incremental as it is now (it has no column "
                 ~ column ~ "): rebuild it once with `dbt build --full-refresh --select "
                 ~ this.identifier ~ "+`"
             ) }}

@@ -20,6 +20,7 @@
     unique_key='journal_line_key',
     on_schema_change='fail',
 ) }}
+{{ require_period_columns(['_dlt_load_id', '_built_at']) }}
 
 with
 
