@@ -6,8 +6,9 @@
 -- holds (_dlt_load_id) and merges the latest version of each of their keys, the
 -- one a rebuild from all of raw would keep: a key's new versions compete with the
 -- version held (raw on Parquet appends versions instead of replacing them, and
--- the latest change wins there, not the latest load). Rows written by a run carry
--- its start (_built_at): int_gl_journal_lines rebuilds the periods they touch.
+-- the latest change wins there, not the latest load). int_gl_journal_lines
+-- rebuilds the periods of the lines loaded after the latest load it read; the
+-- rows a run merged carry its start (_built_at), and its tests read those.
 -- raw_erp.journal_items cannot delete a line: dlt merges each version on the key
 -- and the ERP reverses a document with another one (a new line, and the
 -- original's new version); a line removed from raw by hand stays here until a
@@ -28,7 +29,8 @@ source as (
 
     select * from {{ source('erp', 'journal_items') }}
     {%- if is_incremental() %}
-    where _dlt_load_id > (select max(held._dlt_load_id) from {{ this }} as held)
+    -- an empty table holds no load yet
+    where _dlt_load_id > (select coalesce(max(held._dlt_load_id), '') from {{ this }} as held)
     {%- endif %}
 
 ),
