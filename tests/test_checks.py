@@ -15,6 +15,8 @@ from tests.conftest import query
 from tests.copies import copy_data_dir
 
 JOURNALS = next(c for c in RAW if (c.schema, c.table) == ("raw_erp", "journal_items"))
+GL_LINES = next(c for c in PRODUCTS if (c.schema, c.table) == ("marts", "fct_gl_journal_lines"))
+NEW_LOAD = "9999999999.000001"  # a dlt load id later than any (epoch seconds, as dlt's)
 TRIAL_BALANCE = dg.AssetKey(["marts", "trial_balance"])
 
 
@@ -69,7 +71,8 @@ class Broken:
 
 @pytest.fixture
 def broken(paths: Paths, main_run, tmp_path) -> Broken:
-    """A copy of the warehouse with an unbalanced journal and a posting outside its period."""
+    """A copy of the warehouse with an unbalanced journal and a posting outside its period,
+    loaded as dlt loads a change: the changed raw lines carry a new load id."""
     copy = copy_data_dir(paths, tmp_path / "data")
     with duckdb.connect(str(copy.warehouse)) as con:
         [(document, year)] = con.execute(
@@ -80,12 +83,14 @@ def broken(paths: Paths, main_run, tmp_path) -> Broken:
         one_document = "company_code = 'DE01' and accounting_document = ? and fiscal_year = ?"
         con.execute(
             "update raw_erp.journal_items"
-            " set amount_in_company_code_currency = amount_in_company_code_currency + 10"
+            " set amount_in_company_code_currency = amount_in_company_code_currency + 10,"
+            f" _dlt_load_id = '{NEW_LOAD}'"
             f" where {one_document} and ledger_gl_line_item = 1",
             [document, year],
         )
         con.execute(
-            "update raw_erp.journal_items set fiscal_period = (fiscal_period % 12) + 1"
+            "update raw_erp.journal_items"
+            f" set fiscal_period = (fiscal_period % 12) + 1, _dlt_load_id = '{NEW_LOAD}'"
             " where (company_code, fiscal_year, accounting_document, ledger_gl_line_item) ="
             " (select (company_code, fiscal_year, accounting_document, ledger_gl_line_item)"
             "  from raw_erp.journal_items where company_code = 'US02' order by all limit 1)"
@@ -196,3 +201,90 @@ def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) 
     assert "trial_balance_sums_to_zero" in str(contract.metadata["failures_by_rule"].value)
     assert result.get_asset_materialization_events() == []
     assert published.stat().st_mtime_ns == before
+
+
+@pytest.fixture
+def copy(paths: Paths, main_run, tmp_path) -> Paths:
+    return copy_data_dir(paths, tmp_path / "data")
+
+
+def check_on(contract, paths: Paths):
+    check = contract_check(contract, blocking=False)
+    warehouse = Warehouse(path=str(paths.warehouse))
+    return lambda: check(warehouse=warehouse)
+
+
+@pytest.mark.parametrize("contract", [JOURNALS, GL_LINES], ids=lambda c: c.table)
+def test_a_second_validation_of_an_unchanged_table_validates_no_row(contract, copy) -> None:
+    run = check_on(contract, copy)
+    first, second = run(), run()
+    [(rows,)] = query(copy, f"select count(*) from {contract.schema}.{contract.table}")
+    assert first.passed and second.passed
+    assert second.metadata["rows_validated"].value == 0
+    assert second.metadata["scope"].value.startswith("changed since ")
+    assert second.metadata["dagster/row_count"].value == rows > 20_000
+
+
+def whole_table(paths: Paths, contract):
+    columns = ", ".join(f'"{name}"' for name in contract.columns)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        table = con.sql(f"select {columns} from {contract.schema}.{contract.table}").pl()
+    return validate(table, contract)
+
+
+def quarantined(paths: Paths) -> list[tuple]:
+    return query(paths, f"select row_key, reasons, payload from {QUARANTINE} order by all")
+
+
+def test_a_changed_row_that_breaks_a_rule_fails_as_the_whole_table_would(copy) -> None:
+    """Only the changed rows are validated by row, and the check finds what validating the
+    whole table finds; after that failing run, the next one validates the whole table."""
+    run = check_on(JOURNALS, copy)
+    assert run().passed
+    with duckdb.connect(str(copy.warehouse)) as con:
+        con.execute(  # a misdated line, changed by a later load
+            "update raw_erp.journal_items"
+            f" set fiscal_period = (fiscal_period % 12) + 1, _dlt_load_id = '{NEW_LOAD}'"
+            " where (company_code, fiscal_year, accounting_document, ledger_gl_line_item) ="
+            " (select (company_code, fiscal_year, accounting_document, ledger_gl_line_item)"
+            "  from raw_erp.journal_items where company_code = 'US02' order by all limit 1)"
+        )
+    changed = run()
+    whole = whole_table(copy, JOURNALS)
+    after_change = quarantined(copy)
+    again = run()
+    assert not changed.passed
+    assert changed.metadata["rows_validated"].value == 1
+    assert changed.metadata["scope"].value.startswith("changed since ")
+    assert (
+        changed.metadata["failures_by_rule"].value
+        == whole.failures_by_rule
+        == {"posted_in_known_period: fiscal year/period is not the posting date's": 1}
+    )
+    assert changed.metadata["failing_sample"].value == whole.sample
+    assert after_change == sorted(whole.quarantined.rows())
+    assert again.metadata["scope"].value == "whole table"
+    assert again.metadata["rows_validated"].value == whole.rows
+    assert again.metadata["failures_by_rule"].value == whole.failures_by_rule
+    assert quarantined(copy) == after_change
+
+
+def test_a_new_row_with_the_key_of_an_old_one_is_caught(copy) -> None:
+    """A GL line rebuilt later (a new _built_at) whose key an unchanged line already has:
+    both copies break the key's uniqueness, and its document no longer balances."""
+    run = check_on(GL_LINES, copy)
+    assert run().passed
+    with duckdb.connect(str(copy.warehouse)) as con:
+        con.execute(
+            "insert into marts.fct_gl_journal_lines"
+            " select * replace (_built_at + interval 1 day as _built_at)"
+            " from marts.fct_gl_journal_lines order by journal_line_key limit 1"
+        )
+    result = run()
+    whole = whole_table(copy, GL_LINES)
+    by_rule = result.metadata["failures_by_rule"].value
+    assert not result.passed
+    assert result.metadata["rows_validated"].value == 1
+    assert by_rule["multiple_fields_uniqueness"] == 2
+    assert by_rule == whole.failures_by_rule
+    assert quarantined(copy) == sorted(whole.quarantined.rows())

@@ -8,6 +8,13 @@ rows, control totals, last source change and its lag, how many rows failed and a
 them. Failing rows are written to `quarantine.check_failures` under the check's name,
 replacing that check's rows of the previous run, so the table always says what is wrong now.
 
+A contract that names its table's change column (`changed_by`) validates by row only the
+rows changed since its last passing run (its watermark in `quarantine.contract_watermarks`):
+a daily run reads the day's journal lines, not the ledger. Key uniqueness is proven on the
+keys of those rows and `balances` on the whole table, so a daily run fails exactly where a
+validation of the whole table would. A failing run drops the watermark: the next run
+validates the whole table again, so quarantine keeps saying what is wrong now.
+
 Checks on published products are blocking: a failure stops the exports downstream in
 the same run, and the run's failure names the check. Checks on raw feeds warn: dbt's
 own quarantine refuses bad rows there, and the sync goes on.
@@ -35,6 +42,8 @@ from orchestration.pseudonym_key import pseudonym_key
 from orchestration.resources import Warehouse
 
 QUARANTINE = "quarantine.check_failures"
+WATERMARKS = "quarantine.contract_watermarks"
+WHOLE_TABLE = "whole table"
 SAMPLE_ROWS = 5
 # rows of a table a check holds at once (as polars frames, with Pandera's working copies)
 BATCH_ROWS = 500_000
@@ -44,11 +53,12 @@ CHECK_NAME = "contract"
 
 @dataclass(frozen=True)
 class Outcome:
-    rows: int
+    rows: int  # the table's
     failed_rows: int
     failures_by_rule: dict[str, int]
     sample: list[dict]
     quarantined: pl.DataFrame  # check_name-less rows: key, reasons, payload
+    validated: int  # rows validated by the row-by-row rules
 
     @property
     def passed(self) -> bool:
@@ -90,12 +100,12 @@ def failure_cases(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFra
 
 
 def outcome_of(
-    rows: int, cases: pl.DataFrame, failing: pl.DataFrame, contract: Contract
+    rows: int, cases: pl.DataFrame, failing: pl.DataFrame, contract: Contract, validated: int
 ) -> Outcome:
     """The outcome from every failure case (`row`, `rule`; `row` null for a schema-wide error)
     and the failing rows (`row` and the contract's columns), in the table's order."""
     if cases.is_empty():
-        return Outcome(rows, 0, {}, [], pl.DataFrame())
+        return Outcome(rows, 0, {}, [], pl.DataFrame(), validated)
     by_rule = {rule: count for rule, count in cases.group_by("rule").len().sort("rule").iter_rows()}
     reasons = (
         cases.filter(pl.col(ROW).is_not_null())
@@ -118,7 +128,7 @@ def outcome_of(
         {"reasons": reason, **{k: str(v) for k, v in row.items()}}
         for reason, row in zip(failing["reasons"][:SAMPLE_ROWS], records[:SAMPLE_ROWS], strict=True)
     ]
-    return Outcome(rows, failing.height, by_rule, sample, quarantined)
+    return Outcome(rows, failing.height, by_rule, sample, quarantined, validated)
 
 
 def validate(frame: pl.DataFrame, contract: Contract) -> Outcome:
@@ -128,14 +138,16 @@ def validate(frame: pl.DataFrame, contract: Contract) -> Outcome:
         pl.col("index").cast(pl.Int64).alias(ROW), "rule"
     )
     positions = frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
-    return outcome_of(frame.height, cases, positions, contract)
+    return outcome_of(frame.height, cases, positions, contract, frame.height)
 
 
 def quoted(columns: list[str] | tuple[str, ...]) -> str:
     return ", ".join(f'"{name}"' for name in columns)
 
 
-def table_wide_failures(contract: Contract, table: str) -> tuple[str, list[str]]:
+def table_wide_failures(
+    contract: Contract, table: str, changed: str | None = None
+) -> tuple[str, list[str]]:
     """The query of every row that breaks a table-wide rule (its key's uniqueness, a
     `balances` check), with its parameters: `row` (the warehouse's rowid) and `rule`, named
     as Pandera names it.
@@ -143,8 +155,15 @@ def table_wide_failures(contract: Contract, table: str) -> tuple[str, list[str]]
     Pandera compares rows within the frame it holds; here each rule is one aggregate in the
     warehouse, whose failing groups are joined back to their rows. Groups form as polars
     forms them (null equals null: `group by`, `is not distinct from`), and a group's sum
-    ignores nulls as polars' does (all null: no failure either way)."""
-    rules = [("multiple_fields_uniqueness", "count(*) > 1", list(contract.key))]
+    ignores nulls as polars' does (all null: no failure either way).
+
+    With `changed` (the condition of the rows changed since a passing validation of the
+    whole table, its value the query's first parameter), uniqueness is counted on the keys
+    of the changed rows only: two rows left as they were then were unique then, and removing
+    rows makes no duplicate. `balances` reads every row: a document can lose a line (a
+    deletion, a period rebuilt without it) while none of its other lines changes."""
+    key = list(contract.key)
+    rules = [("multiple_fields_uniqueness", "count(*) > 1", key)]
     rules += [
         (
             check.error or check.name,
@@ -154,13 +173,22 @@ def table_wide_failures(contract: Contract, table: str) -> tuple[str, list[str]]
         for check in contract.frame.checks
         if table_wide(check)
     ]
+
+    def joined(left: str, right: str, group: list[str]) -> str:
+        return " and ".join(f'{left}."{c}" is not distinct from {right}."{c}"' for c in group)
+
     queries = []
-    for number, (_, failing, group) in enumerate(rules, start=1):
-        joined = " and ".join(f't."{c}" is not distinct from g."{c}"' for c in group)
+    for number, (_, failing, group) in enumerate(rules, start=2 if changed else 1):
+        rows = table
+        if changed and group is key:  # the rows sharing a key with a changed row
+            rows = (
+                f"(select * from {table} as t semi join (select distinct {quoted(key)}"
+                f" from {table} where {changed}) as c on {joined('t', 'c', key)})"
+            )
         queries.append(
             f"select t.rowid as {ROW}, ${number} as rule from {table} as t"
-            f" semi join (select {quoted(group)} from {table} group by all having {failing}) as g"
-            f" on {joined}"
+            f" semi join (select {quoted(group)} from {rows} group by all having {failing}) as g"
+            f" on {joined('t', 'g', group)}"
         )
     return " union all ".join(queries), [rule for rule, _, _ in rules]
 
@@ -178,8 +206,20 @@ def frames(reader: pyarrow.RecordBatchReader, rows: int) -> Iterator[pl.DataFram
         yield pl.from_arrow(pyarrow.Table.from_batches(gathered))
 
 
+def column_type(con: duckdb.DuckDBPyConnection, contract: Contract, column: str) -> str:
+    [(data_type,)] = con.execute(
+        "select data_type from information_schema.columns"
+        " where table_schema = ? and table_name = ? and column_name = ?",
+        [contract.schema, contract.table, column],
+    ).fetchall()
+    return data_type
+
+
 def validate_table(
-    con: duckdb.DuckDBPyConnection, contract: Contract, batch_rows: int = BATCH_ROWS
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    batch_rows: int = BATCH_ROWS,
+    since: str | None = None,
 ) -> Outcome:
     """`validate` of a warehouse table, holding at most `batch_rows` of its rows at once.
 
@@ -187,18 +227,31 @@ def validate_table(
     batches of the table; the table-wide ones (key uniqueness, `balances`) are the same rules
     as aggregates in DuckDB. The outcome is `validate`'s on the whole table: every failing
     row with all its reasons, the failures per rule, the sample in the table's order. A
-    schema-wide error (a column's type) is the same in every batch, and counts once."""
+    schema-wide error (a column's type) is the same in every batch, and counts once.
+
+    `since` (a value of the contract's `changed_by`, through which a validation of the whole
+    table passed) limits the row-by-row rules to the rows changed after it: the rows left
+    as they were passed them then, so the outcome is still `validate`'s on the whole table."""
     table = f'"{contract.schema}"."{contract.table}"'
-    sql, rules = table_wide_failures(contract, table)
-    cases = [con.sql(sql, params=rules).pl().select(pl.col(ROW).cast(pl.Int64), "rule")]
+    changed, since_params = None, []
+    if since is not None:
+        kind = column_type(con, contract, contract.changed_by)
+        changed, since_params = f'"{contract.changed_by}" > cast($1 as {kind})', [since]
+    sql, rules = table_wide_failures(contract, table, changed)
+    cases = [
+        con.sql(sql, params=since_params + rules).pl().select(pl.col(ROW).cast(pl.Int64), "rule")
+    ]
     schema = contract.rowwise
     schema_wide: set[tuple[str, str]] = set()
-    rows = 0
+    validated = 0
+    [(rows,)] = con.execute(f"select count(*) from {table}").fetchall()
     reader = con.sql(
         f"select rowid as {ROW}, {quoted(contract.columns)} from {table}"
+        + (f" where {changed}" if changed else ""),
+        params=since_params or None,
     ).to_arrow_reader(batch_rows)
     for frame in frames(reader, batch_rows):
-        rows += frame.height
+        validated += frame.height
         found = failure_cases(frame.drop(ROW), schema)
         schema_wide |= set(
             found.filter(pl.col("index").is_null()).select("rule", "failure_case").iter_rows()
@@ -210,7 +263,7 @@ def validate_table(
             .select(ROW, "rule")
         )
         del frame, found, positions  # before the next batch is read
-    if rows == 0:  # no batch: an empty table's schema-wide errors
+    if validated == 0:  # no batch: an empty table's (or change's) schema-wide errors
         found = failure_cases(pl.from_arrow(reader.schema.empty_table()).drop(ROW), schema)
         schema_wide |= set(found.select("rule", "failure_case").iter_rows())
     cases.append(
@@ -226,7 +279,8 @@ def validate_table(
         f" where rowid in (select {ROW} from failing_rows)"
         + ("" if failing_rows.height else " and false")
     ).pl()
-    return outcome_of(rows, cases, failing.with_columns(pl.col(ROW).cast(pl.Int64)), contract)
+    failing = failing.with_columns(pl.col(ROW).cast(pl.Int64))
+    return outcome_of(rows, cases, failing, contract, validated)
 
 
 def quarantine(
@@ -247,6 +301,64 @@ def quarantine(
         f"insert into {QUARANTINE} select ?, ?, row_key, reasons, payload, ? from failing",
         [check_name, asset.to_user_string(), datetime.now(UTC)],
     )
+
+
+def validated_through(
+    con: duckdb.DuckDBPyConnection, check_name: str, contract: Contract
+) -> tuple[str | None, str | None]:
+    """The check's watermark, if it still holds, and the latest change in the table now.
+
+    The watermark is the latest change a passing run of the check validated. It does not
+    hold after a failing run (none is kept: a failure stays reported until fixed), under
+    rules other than the contract's now, or when the table's latest change is older (the
+    table was rebuilt from older data): the whole table is validated then."""
+    if contract.changed_by is None:
+        return None, None
+    table = f'"{contract.schema}"."{contract.table}"'
+    [(through,)] = con.execute(
+        f'select cast(max("{contract.changed_by}") as varchar) from {table}'
+    ).fetchall()
+    [(kept,)] = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'quarantine' and table_name = 'contract_watermarks'"
+    ).fetchall()
+    if not kept or through is None:
+        return None, through
+    kind = column_type(con, contract, contract.changed_by)
+    since = con.execute(
+        f"select validated_through from {WATERMARKS}"
+        " where check_name = ? and change_column = ? and contract = ?"
+        f" and cast(validated_through as {kind}) <= cast(? as {kind})",
+        [check_name, contract.changed_by, contract.fingerprint, through],
+    ).fetchall()
+    return (since[0][0] if since else None), through
+
+
+def keep_watermark(
+    con: duckdb.DuckDBPyConnection,
+    check_name: str,
+    contract: Contract,
+    since: str | None,
+    through: str | None,
+    outcome: Outcome,
+) -> None:
+    """After a passing run the table is valid through its latest change; after a failing
+    one, no watermark: the next run validates the whole table. A run that found no change
+    leaves the watermark as it was (re-running changes no row)."""
+    if contract.changed_by is None or (outcome.passed and since is not None and since == through):
+        return
+    con.execute("create schema if not exists quarantine")
+    con.execute(
+        f"""create table if not exists {WATERMARKS} (
+            check_name varchar, change_column varchar, contract varchar,
+            validated_through varchar, validated_at timestamptz)"""
+    )
+    con.execute(f"delete from {WATERMARKS} where check_name = ?", [check_name])
+    if outcome.passed and through is not None:
+        con.execute(
+            f"insert into {WATERMARKS} values (?, ?, ?, ?, ?)",
+            [check_name, contract.changed_by, contract.fingerprint, through, datetime.now(UTC)],
+        )
 
 
 def source_facts(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, object]:
@@ -293,8 +405,10 @@ def contract_check(contract: Contract, blocking: bool) -> dg.AssetChecksDefiniti
     def run_contract(warehouse: Warehouse) -> dg.AssetCheckResult:
         check_name = dg.AssetCheckKey(asset, CHECK_NAME).to_user_string()
         with warehouse.connect(read_only=False) as con:
-            outcome = validate_table(con, contract)
+            since, through = validated_through(con, check_name, contract)
+            outcome = validate_table(con, contract, since=since)
             quarantine(con, check_name, asset, outcome)
+            keep_watermark(con, check_name, contract, since, through, outcome)
             facts = source_facts(con, contract)
         return dg.AssetCheckResult(
             passed=outcome.passed,
@@ -304,6 +418,8 @@ def contract_check(contract: Contract, blocking: bool) -> dg.AssetChecksDefiniti
             else f"{outcome.failed_rows} of {outcome.rows} rows fail; see quarantine",
             metadata={
                 "dagster/row_count": outcome.rows,
+                "rows_validated": outcome.validated,
+                "scope": WHOLE_TABLE if since is None else f"changed since {since}",
                 "failed_rows": outcome.failed_rows,
                 "quarantined_rows": outcome.quarantined.height,
                 "failures_by_rule": dg.MetadataValue.json(outcome.failures_by_rule),
