@@ -33,6 +33,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from ingest.api import ClientCredentials, RequestLog, page_holds, snake_case
 from ingest.rest import checked
+from ingest.row_ids import with_row_ids
 from sandbox import schemas
 
 ROOT = "2/0/models/finsync-plan"
@@ -294,7 +295,7 @@ def fpa(base_url: str = dlt.config.value, request_log: RequestLog | None = None)
     @dlt.resource(name="plan_versions", primary_key="version", write_disposition="merge")
     def plan_versions() -> Iterator[pa.Table]:
         if (data := read_send()["versions"]).num_rows:
-            yield data
+            yield with_row_ids(data)
 
     @dlt.resource(
         name="plan_lines",
@@ -303,6 +304,6 @@ def fpa(base_url: str = dlt.config.value, request_log: RequestLog | None = None)
     )
     def plan_lines() -> Iterator[pa.Table]:
         if (data := read_send()["lines"]).num_rows:
-            yield data
+            yield with_row_ids(data)
 
     return plan_versions, plan_lines

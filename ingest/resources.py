@@ -23,6 +23,7 @@ from dlt.extract.resource import DltResource
 from ingest.api import QUARANTINE_HINTS
 from ingest.extracts import Extract, Refusal
 from ingest.landing import new_files
+from ingest.row_ids import with_row_ids
 
 Reader = Callable[[Path, pa.Schema], Extract]
 
@@ -141,7 +142,7 @@ def files_resource(
                     Refusal(extract.row_numbers[i], why, payloads[i]) for i, why in refused_rows
                 ]
             file_name = pa.nulls(len(table), pa.string()).fill_null(landed.path.name)
-            yield table.append_column("_file_name", file_name)
+            yield with_row_ids(table.append_column("_file_name", file_name))
             if refused:
                 bad = quarantine_rows(system, name, landed.path.name, vendor_key, refused)
                 yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)

@@ -37,6 +37,7 @@ from ingest.api import (
     raise_for_status,
     snake_case,
 )
+from ingest.row_ids import with_row_ids
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -137,10 +138,12 @@ def api_resource(
             # a record repeated across pages is merged once; quarantine appends, so drop it
             bad = [(r, why) for r, why in bad if _first(refused, contract, r)]
             if good.num_rows:
-                yield good
+                yield with_row_ids(good)
             if bad:
                 yield dlt.mark.with_hints(
-                    contract.quarantine(bad), QUARANTINE_HINTS, create_table_variant=True
+                    with_row_ids(contract.quarantine(bad)),
+                    QUARANTINE_HINTS,
+                    create_table_variant=True,
                 )
         if promised is not None and len(arrived) + keyless != promised:
             raise IncompleteExtract(
