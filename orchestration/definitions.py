@@ -39,7 +39,7 @@ def build(paths: Paths) -> dg.Definitions:
             *reporting_marts,
             *reconciliation_assets,
             status_page,
-            published_marts(dbt_models),
+            published_marts(dbt_models, *reconciliation_assets),
         ],
     )
     keys = {key for asset in assets for key in _keys(asset)}

@@ -2,10 +2,11 @@
 
 DuckDB has one writer process per file, and a reader of the warehouse (even read-only)
 blocks it, or is refused while a run writes. BI tools read this copy instead: after each
-build whose blocking checks pass it is written anew under a temporary name, made
-read-only for everyone (mode 0444) and swapped in with `os.replace`. A reader holding
-the old file keeps reading it (the inode lives on until it closes); the next connection
-opens the new one; no reader ever meets the writer's lock or half a file.
+build whose blocking checks pass (the marts' contracts, and the reconciliation's blocking
+breaks: it follows the reconciliation tables it copies) it is written anew under a
+temporary name, made read-only for everyone (mode 0444) and swapped in with `os.replace`.
+A reader holding the old file keeps reading it (the inode lives on until it closes); the
+next connection opens the new one; no reader ever meets the writer's lock or half a file.
 
 The copy holds the `marts` schema (dimensions, facts, finance products), `reconciliation`
 when the warehouse has one, `main.publication` (the run that published it, when, and the
@@ -260,9 +261,11 @@ def publish_database(con: duckdb.DuckDBPyConnection, target: Path, run_id: str) 
     return publication
 
 
-def published_marts(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    """The asset, downstream of every mart, so that it follows each build."""
-    deps = sorted((key for key in dbt_models.keys if key.path[0] in SCHEMAS), key=lambda k: k.path)
+def published_marts(*upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The asset, downstream of every table it copies (the marts, the reconciliation's
+    tables), so that it follows each build and never publishes a table of the run before."""
+    keys = {key for assets in upstream for key in assets.keys if key.path[0] in SCHEMAS}
+    deps = sorted(keys, key=lambda k: k.path)
 
     @dg.asset(
         key=PUBLISHED,
