@@ -127,6 +127,7 @@ def erp(
         read_parquet,
         schemas.JOURNAL_ITEMS,
         ["company_code", "fiscal_year", "accounting_document", "ledger_gl_line_item"],
+        latest_by="last_change_date_time",
     )
     mark, loaded_at_mark = bulk_high_water_mark(history)
     log = request_log or RequestLog()

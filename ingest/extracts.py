@@ -50,9 +50,10 @@ class Extract:
 
 def read_parquet(path: Path, schema: pa.Schema) -> Extract:
     """The group ERP's bulk extracts: types come with the file, so a column of the
-    wrong type is checked value by value."""
+    wrong type is checked value by value. Only the contract's columns are read."""
     try:
-        table = pq.read_table(path)
+        file = pq.ParquetFile(path)
+        table = file.read([n for n in schema.names if n in file.schema_arrow.names])
     except (pa.ArrowInvalid, OSError) as error:
         raise ExtractError(f"{path.name}: not a readable Parquet file: {error}") from error
     return _conform(table, schema, path, list(range(1, len(table) + 1)))

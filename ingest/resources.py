@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dlt
+import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
@@ -40,12 +42,15 @@ def keyed_rows(
     primary_key: list[str],
     row_numbers: list[int],
     non_negative: tuple[str, ...] = (),
+    elsewhere: pa.Table | None = None,
 ) -> tuple[pa.Table, list[tuple[int, str]]]:
     """The rows a merge on `primary_key` can take, and (row index, reason) for the others.
 
     A row without its whole key cannot be merged. Rows sharing a key within one file
     are ambiguous (dlt would keep one of them at random): exact copies load once and
     the extra copies are refused as duplicates; copies that differ are all refused.
+    So are rows whose key is in other files of the same load too (`elsewhere`: such
+    keys, their `files` and `file_count`, as `keys_in_several_files` gives them).
     A column that must not be negative (a debit or credit) refuses its negative rows.
     """
     reasons: dict[int, str] = {}
@@ -57,6 +62,17 @@ def keyed_rows(
         negative = pc.fill_null(pc.less(table.column(name), 0), False)
         for row in pc.indices_nonzero(negative).to_pylist():
             reasons.setdefault(row, f"{name}={table.column(name)[row].as_py()}: negative")
+    if elsewhere is not None and len(elsewhere):
+        indexed = table.select(primary_key).append_column(
+            "_row", pa.array(range(len(table)), pa.int64())
+        )
+        for row in indexed.join(elsewhere, primary_key, join_type="inner").to_pylist():
+            key = [row[k] for k in primary_key]
+            reasons.setdefault(
+                row["_row"],
+                f"key {key} is in {row['file_count']} files of one load ({row['files']}):"
+                " which holds the current version is unknown",
+            )
     counts = table.select(primary_key).group_by(primary_key).aggregate([([], "count_all")])
     repeated = counts.filter(pc.greater(counts.column("count_all"), 1))
     if len(repeated):
@@ -90,6 +106,59 @@ def _keys_required(table: pa.Table, primary_key: list[str]) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
+def keys_in_several_files(
+    files: list[Path], reader: Reader, schema: pa.Schema, primary_key: list[str]
+) -> pa.Table | None:
+    """The keys that rows of more than one of `files` hold, each with its `files` (names,
+    comma-separated) and `file_count`; None for fewer than two files.
+
+    Only the key columns are read (a reader reads no other column than its schema's),
+    typed by the contract as the files' rows will be: a key that breaks it is left out.
+    A whole history is millions of keys: each is held as a 64-bit hash, and only the
+    files with a hash in common are read again to compare their keys themselves."""
+    if len(files) < 2:
+        return None
+    key_schema = pa.schema(f for f in schema if _NAMING.normalize_identifier(f.name) in primary_key)
+
+    def keys(path: Path) -> pa.Table:
+        return snake_case(reader(path, key_schema).rows).select(primary_key).drop_null()
+
+    hashes, owners = [], []
+    with duckdb.connect() as con:
+        for number, path in enumerate(files):
+            table = keys(path)
+            con.register("file_keys", table)
+            (hashed,) = (
+                con.execute(f"select hash({', '.join(primary_key)}) from file_keys")
+                .fetchnumpy()
+                .values()
+            )
+            con.unregister("file_keys")
+            hashes.append(np.asarray(hashed, np.uint64))
+            owners.append(np.full(len(table), number, np.int32))
+    hashed, owner = np.concatenate(hashes), np.concatenate(owners)
+    order = np.argsort(hashed, kind="stable")
+    hashed, owner = hashed[order], owner[order]
+    shared = (hashed[1:] == hashed[:-1]) & (owner[1:] != owner[:-1])
+    suspects = sorted(set(owner[1:][shared].tolist()) | set(owner[:-1][shared].tolist()))
+    if suspects:
+        found = pa.concat_tables(_named(keys(files[n]), files[n].name) for n in suspects)
+    else:
+        found = _named(keys(files[0]).slice(0, 0), "")
+    listed = found.group_by(primary_key).aggregate([("_file", "distinct")])
+    several = listed.filter(pc.greater(pc.list_value_length(listed["_file_distinct"]), 1))
+    names = several["_file_distinct"].to_pylist()
+    return (
+        several.select(primary_key)
+        .append_column("files", pa.array([", ".join(sorted(n)) for n in names], pa.string()))
+        .append_column("file_count", pa.array([len(n) for n in names], pa.int32()))
+    )
+
+
+def _named(keys: pa.Table, name: str) -> pa.Table:
+    return keys.append_column("_file", pa.nulls(len(keys), pa.string()).fill_null(name))
+
+
 def quarantine_rows(
     system: str, resource: str, file_name: str, key: list[str], refused: list[Refusal]
 ) -> list[dict]:
@@ -115,6 +184,7 @@ def files_resource(
     schema: pa.Schema,
     primary_key: list[str],
     non_negative: tuple[str, ...] = (),
+    latest_by: str | None = None,
 ) -> DltResource:
     """Files in a folder matching `pattern`: only files not loaded before are read.
 
@@ -123,17 +193,26 @@ def files_resource(
 
     The loaded files' hashes live in the resource's dlt state, which dlt commits
     with the same load package as the rows: a crash mid-load loads them again.
-    Rows are merged on their key, so a re-delivered file never doubles a row.
+    Rows are merged on their key, so a re-delivered file never doubles a row; a key
+    in several files of one load is refused in all of them (which is current is
+    unknown). Where another resource merges into the same table in the same load (the
+    ERP's API changes), the version with the latest `latest_by` is the one kept.
     """
     vendor_key = [n for n in schema.names if _NAMING.normalize_identifier(n) in primary_key]
 
     def rows() -> Iterator[pa.Table]:
         system = dlt.current.source_schema().name
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
-        for landed in new_files(folder, pattern, loaded):
-            extract = reader(landed.path, schema)
+        landed = list(new_files(folder, pattern, loaded))
+        elsewhere = keys_in_several_files([f.path for f in landed], reader, schema, primary_key)
+        for file in landed:
+            extract = reader(file.path, schema)
             table, refused_rows = keyed_rows(
-                snake_case(extract.rows), primary_key, extract.row_numbers, non_negative
+                snake_case(extract.rows),
+                primary_key,
+                extract.row_numbers,
+                non_negative,
+                elsewhere,
             )
             refused = list(extract.refused)
             if refused_rows:
@@ -141,11 +220,17 @@ def files_resource(
                 refused += [
                     Refusal(extract.row_numbers[i], why, payloads[i]) for i, why in refused_rows
                 ]
-            file_name = pa.nulls(len(table), pa.string()).fill_null(landed.path.name)
+            file_name = pa.nulls(len(table), pa.string()).fill_null(file.path.name)
             yield with_row_ids(table.append_column("_file_name", file_name))
             if refused:
-                bad = quarantine_rows(system, name, landed.path.name, vendor_key, refused)
+                bad = quarantine_rows(system, name, file.path.name, vendor_key, refused)
                 yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
-            loaded[landed.sha256] = landed.path.name
+            loaded[file.sha256] = file.path.name
 
-    return dlt.resource(rows, name=name, primary_key=primary_key, write_disposition="merge")
+    return dlt.resource(
+        rows,
+        name=name,
+        primary_key=primary_key,
+        write_disposition="merge",
+        columns={latest_by: {"dedup_sort": "desc"}} if latest_by else {},
+    )

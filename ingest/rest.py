@@ -159,7 +159,9 @@ def api_resource(
         table_name=table or name,
         primary_key=contract.primary_key,
         write_disposition="merge",
-        columns=extra_columns or {},  # the Arrow pages carry the contract's types
+        # the Arrow pages carry the contract's types; of a record sent twice in one load
+        # (repeated across pages, or also in the bulk files) the latest change is kept
+        columns={cursor_column: {"dedup_sort": "desc"}} | (extra_columns or {}),
     )
 
 

@@ -438,6 +438,29 @@ def test_bad_input_gets_an_error_or_a_quarantine_row(lake: Lake, name: str) -> N
     assert from_file == case.loaded  # every row of the file: loaded or quarantined
 
 
+def test_a_key_in_two_bulk_files_of_one_load_is_refused_in_both(lake: Lake) -> None:
+    """Which of two files holds a line's current version is unknown: neither is kept
+    (dlt's merge would keep one at random), both go to quarantine naming both files."""
+    rows = bulk_rows(lake)
+    schema = pq.read_schema(next(iter(sorted(lake.bulk.glob("*.parquet")))))
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), lake.bulk / BULK)
+    again = [dict(rows[0], DocumentItemText="corrected"), dict(rows[1])]  # one differs
+    pq.write_table(pa.Table.from_pylist(again, schema=schema), lake.bulk / "2099-002.parquet")
+    before = lake.count("raw_erp.journal_items")
+    lake.load_files(E)
+    loaded = lake.read(
+        "select ledger_gl_line_item, _file_name from raw_erp.journal_items"
+        " where accounting_document = 'BAD' order by all"
+    )
+    assert lake.count("raw_erp.journal_items") - before == 2
+    assert loaded == [(rows[2]["LedgerGLLineItem"], BULK), (rows[3]["LedgerGLLineItem"], BULK)]
+    both_files = rf"is in 2 files of one load \({BULK}, 2099-002.parquet\)"
+    for name in (BULK, "2099-002.parquet"):
+        refused = lake.quarantined("raw_erp", name)
+        assert len(refused) == 2, refused
+        assert all(re.search(both_files, reason) for reason in refused), refused
+
+
 def test_sql_and_shell_text_is_stored_verbatim_and_runs_nowhere(lake: Lake) -> None:
     CORPUS["csv: text that looks like SQL and shell loads as text"].make(lake)
     lake.load_files(R)
