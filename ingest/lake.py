@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dlt
 from dlt.common.destination import Destination
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 LAKE_URL = "FINSYNC_LAKE_URL"
 
@@ -26,9 +27,19 @@ def lake_url() -> str | None:
     return os.environ.get(LAKE_URL) or None
 
 
+def duckdb_bounds() -> dict[str, str]:
+    """dlt's DuckDB connections get the memory bound the Dagster process's own have
+    (orchestration/resources.py, one setting: `FINSYNC_DUCKDB_MEMORY_LIMIT`). Left alone,
+    DuckDB takes 80% of the machine, and dlt's merge of a 10M-line history would grow into
+    it beside dbt's and Dagster's connections; beyond the bound it spills to disk."""
+    return {"memory_limit": os.environ.get("FINSYNC_DUCKDB_MEMORY_LIMIT", "2GB")}
+
+
 def raw_destination(warehouse: Path) -> Destination:
     """Where dlt writes `raw_<system>`: the lake when one is configured, else the warehouse."""
     url = lake_url()
     if url is None:
-        return dlt.destinations.duckdb(credentials=str(warehouse))
+        return dlt.destinations.duckdb(
+            credentials=DuckDbCredentials(str(warehouse), global_config=duckdb_bounds())
+        )
     return dlt.destinations.filesystem(bucket_url=url)

@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 from dagster_dlt import DagsterDltResource
 
+from ingest.lake import duckdb_bounds
 from orchestration.paths import Paths
 
 
@@ -54,7 +55,7 @@ def duckdb_settings() -> dict[str, str]:
       690 MB instead of 470 MB), so nothing here turns it off.
     """
     return {
-        "memory_limit": os.environ.get("FINSYNC_DUCKDB_MEMORY_LIMIT", "2GB"),
+        **duckdb_bounds(),  # the same bound as dlt's connections in this process
         "threads": str(len(os.sched_getaffinity(0))),
         "preserve_insertion_order": "true",
     }
