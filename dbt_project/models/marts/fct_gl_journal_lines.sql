@@ -48,11 +48,13 @@ fx_rates as (
 
 {%- if is_incremental() %}
 
+-- int_gl_journal_lines is read here directly, not through journal_lines: a CTE
+-- read twice is materialized whole (all its lines) before either reader filters
 periods_to_build as (
 
-    select distinct period_id
-    from journal_lines
-    where _built_at > (select max(built._built_at) from {{ this }} as built)
+    select distinct rebuilt.period_id
+    from {{ ref('int_gl_journal_lines') }} as rebuilt
+    where rebuilt._built_at > (select max(built._built_at) from {{ this }} as built)
 
     union
 

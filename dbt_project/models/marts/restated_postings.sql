@@ -49,13 +49,15 @@ locks as (
 
 ),
 
+-- staging is read here directly, not through journal_items: a CTE read twice is
+-- materialized whole (every column of every line)
 reversed as (
 
     select distinct
-        entity_code,
-        reversed_document_number as document_number
-    from journal_items
-    where reversed_document_number is not null
+        reversing.entity_code,
+        reversing.reversed_document_number as document_number
+    from {{ ref('stg_erp__journal_items') }} as reversing
+    where reversing.reversed_document_number is not null
 
 ),
 

@@ -104,22 +104,25 @@ refused_lines as (
 
 ),
 
+-- the lines are read here again from the model, not through journal_lines: a CTE
+-- read twice is materialized whole (every column of every line) before the join
+-- picks the few refused ones
 final as (
 
     select
 
         ---------- ids
-        journal_lines.source_system,
-        journal_lines.journal_line_key as source_key,
-        journal_lines.document_key,
+        booked.source_system,
+        booked.journal_line_key as source_key,
+        booked.document_key,
 
         ---------- text
         refused_lines.rejection_reason,
-        {{ row_to_json('journal_lines') }} as payload
+        {{ row_to_json('booked') }} as payload
 
-    from journal_lines
+    from {{ ref('int_gl_journal_lines') }} as booked
     inner join refused_lines
-        on journal_lines.journal_line_key = refused_lines.journal_line_key
+        on booked.journal_line_key = refused_lines.journal_line_key
 
 )
 
