@@ -19,20 +19,14 @@ import dlt
 from dlt.common.destination import Destination
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from ingest.duckdb_bounds import duckdb_bounds
+
 LAKE_URL = "FINSYNC_LAKE_URL"
 
 
 def lake_url() -> str | None:
     """The configured lake, or None for the default: raw tables in the DuckDB warehouse."""
     return os.environ.get(LAKE_URL) or None
-
-
-def duckdb_bounds() -> dict[str, str]:
-    """dlt's DuckDB connections get the memory bound the Dagster process's own have
-    (orchestration/resources.py, one setting: `FINSYNC_DUCKDB_MEMORY_LIMIT`). Left alone,
-    DuckDB takes 80% of the machine, and dlt's merge of a 10M-line history would grow into
-    it beside dbt's and Dagster's connections; beyond the bound it spills to disk."""
-    return {"memory_limit": os.environ.get("FINSYNC_DUCKDB_MEMORY_LIMIT", "2GB")}
 
 
 def raw_destination(warehouse: Path) -> Destination:

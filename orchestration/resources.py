@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 from dagster_dlt import DagsterDltResource
 
-from ingest.lake import duckdb_bounds
+from ingest.duckdb_bounds import duckdb_bounds
 from orchestration.paths import Paths
 
 
