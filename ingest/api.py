@@ -19,7 +19,7 @@ import functools
 import json
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dlt
@@ -185,19 +185,23 @@ class NotOfType(ValueError):
     """A JSON value that does not convert to its contract type."""
 
 
-def typed(values: list[Any] | pa.Array, kind: pa.DataType) -> pa.Array:
+def typed(values: list[Any] | pa.Array, kind: pa.DataType, text: bool = False) -> pa.Array:
     """JSON values (or the array Arrow inferred from them) as one Arrow array of the
     contract's type, or `NotOfType`.
 
     Arrow infers what JSON gave (text, integer, boolean) and casts it safely: a
     number where text is due, a fraction where an integer is due, an amount with
-    more decimals than its column holds or a timestamp without zone all fail."""
+    more decimals than its column holds or a timestamp without zone all fail.
+    With `text` the values are a CSV's, all text: Arrow parses them to the type, with
+    the same refusals (`12.5` for an integer, `12.345` for an amount, no zone)."""
     try:
         raw = values if isinstance(values, pa.Array) else pa.array(values)
         if pa.types.is_null(raw.type):
             return pa.nulls(len(values), kind)
         given = raw.type
-        if pa.types.is_string(kind) or pa.types.is_temporal(kind):
+        if text and pa.types.is_string(given):
+            fits = True  # parsed by the cast below
+        elif pa.types.is_string(kind) or pa.types.is_temporal(kind):
             fits = pa.types.is_string(given)
         elif pa.types.is_decimal(kind):
             fits = pa.types.is_string(given) or pa.types.is_integer(given)
@@ -242,7 +246,8 @@ class Contract:
 
     Column by column, not row by row: a page converts in a few Arrow casts, and only a
     column that fails is checked value by value to find the rows to refuse. Fields in
-    `drop` (a vendor's envelope per record) are neither loaded nor quarantined."""
+    `drop` (a vendor's envelope per record) are neither loaded nor quarantined. With
+    `text`, pages are CSV (every value text, parsed to its type: see `typed`)."""
 
     def __init__(
         self,
@@ -252,9 +257,10 @@ class Contract:
         key: list[str],
         cursor: str,
         drop: tuple[str, ...] = (),
+        text: bool = False,
     ) -> None:
         self.system, self.resource, self.schema = system, resource, schema
-        self.key, self.cursor, self.drop = key, cursor, drop
+        self.key, self.cursor, self.drop, self.text = key, cursor, drop, text
         self.required = [*key, cursor]
         self.primary_key = [snake_case(k) for k in key]
         self.cursor_type = schema.field(cursor).type
@@ -275,7 +281,7 @@ class Contract:
             else:
                 values = columns.get(field.name, pa.nulls(len(page)))
             try:
-                arrays[field.name] = typed(values, field.type)
+                arrays[field.name] = typed(values, field.type, self.text)
             except NotOfType:
                 if isinstance(values, pa.Array):
                     values = values.to_pylist()
@@ -325,12 +331,12 @@ class Contract:
         kept = []
         for row, value in enumerate(values):
             try:
-                typed([value], field.type)
+                typed([value], field.type, self.text)
                 kept.append(value)
             except NotOfType as error:
                 reasons.setdefault(row, f"{field.name}={str(value)[:40]!r}: {error}")
                 kept.append(None)
-        return typed(kept, field.type)
+        return typed(kept, field.type, self.text)
 
     def key_of(self, record: dict[str, Any]) -> str:
         return "|".join(str(record.get(k)) for k in self.key)
@@ -341,12 +347,12 @@ class Contract:
         """Each record's last change, null where it is not a valid one."""
         if columns is not None and self.cursor in columns:
             try:
-                return typed(columns[self.cursor], self.cursor_type)
+                return typed(columns[self.cursor], self.cursor_type, self.text)
             except NotOfType:
                 pass
         values = [record.get(self.cursor) for record in page]
         try:
-            return typed(values, self.cursor_type)
+            return typed(values, self.cursor_type, self.text)
         except NotOfType:
             return self._refuse(values, self.schema.field(self.cursor), {})
 
@@ -365,6 +371,29 @@ class Contract:
                 snake_case(self.cursor): self.cursors([r for r, _ in refused]),
             }
         )
+
+
+class TableRows(Sequence[dict[str, Any]]):
+    """A page read as an Arrow table (a CSV page), seen as the list of records a JSON page
+    is: the contract reads its columns, and turns into a record only a row it refuses or
+    needs the key of (at the high-water mark), not every row."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __getitem__(self, row: int) -> dict[str, Any]:  # type: ignore[override]
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        return self.table.slice(row % len(self), 1).to_pylist()[0]
+
+    def columns(self) -> dict[str, pa.Array]:
+        return {
+            name: column.combine_chunks()
+            for name, column in zip(self.table.column_names, self.table.columns, strict=True)
+        }
 
 
 QUARANTINE_HINTS = dlt.mark.make_hints(

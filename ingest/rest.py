@@ -12,11 +12,17 @@ as the mark is still seen; the keys already loaded at the mark are kept in the
 resource state (sorted, so an unchanged source leaves the state unchanged and a
 re-run commits nothing) and skipped. dlt's own boundary dedup would do the same but
 stores its hashes in set order, which differs per process.
+
+A vendor with a bulk export (Salesforce's Bulk API 2.0) gives the first load, when
+the resource has no cursor yet, as CSV pages: read into Arrow by Arrow, checked by the
+same contract (in its text mode), and through the same incremental, so the cursor
+after it is the bulk data's high-water mark and its keys at the mark are the ones
+the next increment skips.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +38,7 @@ from ingest.api import (
     QUARANTINE_HINTS,
     Contract,
     IncompleteExtract,
+    TableRows,
     columns_of,
     field_at,
     raise_for_status,
@@ -40,6 +47,10 @@ from ingest.api import (
 from ingest.row_ids import with_row_ids
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Bulk = Callable[[], tuple[int, Iterator[pa.Table]]]
+"""Starts a bulk export of a resource's every record: how many it holds, and its pages
+as tables of text (a CSV's, unparsed)."""
 
 
 def vendor_time(value: datetime) -> str:
@@ -56,7 +67,7 @@ class Boundary:
         self.mark, self.at_mark = start, set(loaded)
 
     def skip(
-        self, page: list[dict[str, Any]], columns: dict[str, pa.Array] | None = None
+        self, page: Sequence[dict[str, Any]], columns: dict[str, pa.Array] | None = None
     ) -> set[int]:
         """The rows of the page that are loaded already; notes the page's latest change."""
         if not page:
@@ -95,16 +106,20 @@ def api_resource(
     extra_columns: dict[str, dict[str, Any]] | None = None,
     drop: tuple[str, ...] = (),
     total: str | None = None,
+    bulk: Bulk | None = None,
 ) -> DltResource:
     """`since_param` is (query parameter, template with `{since}`): how the vendor
     selects on last-change time, e.g. `("$filter", "LastChangeDateTime ge {since}")`.
     `initial_loaded` are the keys at `initial_value` loaded by other means (bulk files).
     `total` is where the first page says how many records match: that many distinct
     keys must arrive, or the load fails (`IncompleteExtract`) before it commits.
+    `bulk` takes the first load (no cursor in the resource state yet); the API takes
+    every load after it.
 
     Records are renamed to warehouse names here, as the bulk files are: dlt would keep
     `Legal_Entity__c`'s double underscore (its nesting separator) as `legal_entity__c`."""
     contract = Contract(system, name, schema, key, cursor, drop)
+    csv_contract = Contract(system, name, schema, key, cursor, drop, text=True)
     param, template = since_param
     cursor_column = snake_case(cursor)
 
@@ -117,31 +132,26 @@ def api_resource(
         ),
     ) -> Iterator[Any]:
         state = dlt.current.resource_state()
+        first_load = bulk is not None and "loaded_at_mark" not in state
+        checks = csv_contract if first_load else contract
         boundary = Boundary(
-            contract, changed.start_value, state.get("loaded_at_mark", initial_loaded or [])
+            checks, changed.start_value, state.get("loaded_at_mark", initial_loaded or [])
         )
         refused: set[tuple[str, str]] = set()
         promised, arrived, keyless = None, set(), 0
-        for page in client.paginate(
-            path,
-            params={param: template.format(since=vendor_time(changed.start_value))},
-            data_selector=records,
-            hooks={"response": [raise_for_status, check_page]},
-        ):
-            if total and promised is None:
-                promised = field_at(page.response.json(), total)
-            columns = columns_of(page)
-            keys, without_key = contract.keys(page, columns)
+        for page, columns, says in bulk_pages(bulk) if first_load else api_pages(changed):
+            promised = says if promised is None else promised
+            keys, without_key = checks.keys(page, columns)
             arrived.update(keys)
             keyless += without_key
-            good, bad = contract.split(page, columns, boundary.skip(page, columns))
+            good, bad = checks.split(page, columns, boundary.skip(page, columns))
             # a record repeated across pages is merged once; quarantine appends, so drop it
-            bad = [(r, why) for r, why in bad if _first(refused, contract, r)]
+            bad = [(r, why) for r, why in bad if _first(refused, checks, r)]
             if good.num_rows:
                 yield with_row_ids(good)
             if bad:
                 yield dlt.mark.with_hints(
-                    with_row_ids(contract.quarantine(bad)),
+                    with_row_ids(checks.quarantine(bad)),
                     QUARANTINE_HINTS,
                     create_table_variant=True,
                 )
@@ -152,6 +162,23 @@ def api_resource(
             )
         if state.get("loaded_at_mark") != boundary.keys():
             state["loaded_at_mark"] = boundary.keys()
+
+    def api_pages(changed: dlt.sources.incremental[datetime]) -> Iterator[tuple]:
+        """(records, their columns, the total the API says match or None) per page."""
+        for page in client.paginate(
+            path,
+            params={param: template.format(since=vendor_time(changed.start_value))},
+            data_selector=records,
+            hooks={"response": [raise_for_status, check_page]},
+        ):
+            columns = columns_of(page)
+            yield page, columns, field_at(page.response.json(), total) if total else None
+
+    def bulk_pages(start: Bulk) -> Iterator[tuple]:
+        count, pages = start()
+        for table in pages:
+            rows = TableRows(table)
+            yield rows, rows.columns(), count
 
     return dlt.resource(
         pages,

@@ -5,6 +5,8 @@ the source's own tables are the truth every count and total is held to."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import signal
 import subprocess
@@ -23,6 +25,7 @@ import requests
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingest.api import RequestLog
+from ingest.crm import crm
 from ingest.pipelines import pipeline, source
 from orchestration.paths import REPO_ROOT
 from sandbox.api import Enterprise
@@ -427,3 +430,141 @@ def test_a_server_capping_pages_below_the_clients_limit_fails_the_load_instead_o
     with pytest.raises(PipelineStepFailed, match=r"payroll/payroll_results: the API said \d+"):
         lake.load("payroll", "payroll_results")
     assert lake.cursor("payroll", "payroll_results") is None
+
+
+# ---------------------------------------------------------------- CRM first load by Bulk API 2.0
+
+CRM_TABLES = {"accounts": "Account", "opportunities": "Opportunity"}
+
+
+def _crm_rows(warehouse: Path, table: str) -> list[tuple]:
+    """A raw CRM table's rows without dlt's load columns, in key order."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns where table_schema ="
+                " 'raw_crm' and table_name = ? and column_name not like '\\_dlt%' escape '\\'"
+                " order by ordinal_position",
+                [table],
+            ).fetchall()
+        ]
+        return con.execute(f"select {', '.join(names)} from raw_crm.{table} order by id").fetchall()
+
+
+def _crm_requests(lake: Lake) -> dict[str, int]:
+    """Requests the CRM answered, by kind: bulk job results pages and JSON query pages."""
+    paths = [path for _, _, path in lake.systems.crm.served]
+    return {
+        "results": sum(p.endswith("/results") for p in paths),
+        "queryAll": sum("/queryAll" in p for p in paths),
+    }
+
+
+def _crm_by_api(warehouse: Path, dlt_dir: Path) -> None:
+    """The CRM's first load through the JSON query API, into another warehouse."""
+    pipeline("crm", warehouse, dlt_dir).run(
+        crm(request_log=RequestLog(), bulk=False), loader_file_format="parquet"
+    ).raise_on_failed_jobs()
+
+
+def _stages(lake: Lake) -> tuple[list[tuple], list[tuple]]:
+    """(id, stage, last change) of every opportunity: raw's, and the simulator's."""
+    raw = lake.query(
+        "select id, stage_name, last_modified_date from raw_crm.opportunities order by id"
+    )
+    source = lake.systems.crm.tables["Opportunity"].data.sort_by("Id")
+    return raw, list(
+        zip(
+            source["Id"].to_pylist(),
+            source["StageName"].to_pylist(),
+            source["LastModifiedDate"].to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def test_crm_first_load_by_bulk_equals_the_json_path_and_the_next_day_comes_by_the_api(
+    make_lake, tmp_path: Path
+) -> None:
+    lake = make_lake()
+    crm_api = lake.systems.crm
+    crm_api.bulk_page_size = 50  # several CSV pages per table
+    lake.load("crm")
+    assert _crm_requests(lake)["queryAll"] == 0
+    assert _crm_requests(lake)["results"] > len(CRM_TABLES)
+    _crm_by_api(tmp_path / "json.duckdb", tmp_path / "json_dlt")
+    for table, sobject in CRM_TABLES.items():
+        rows = _crm_rows(lake.warehouse, table)
+        assert len(rows) == len(crm_api.tables[sobject]) > 50
+        assert rows == _crm_rows(tmp_path / "json.duckdb", table)
+        assert lake.cursor("crm", table) == crm_api.tables[sobject].max_cursor()
+    served = _crm_requests(lake)
+    lake.systems.advance_business_day()  # one opportunity changes stage, another is deleted
+    lake.load("crm")
+    assert _crm_requests(lake)["results"] == served["results"]  # no bulk job: the API
+    assert _crm_requests(lake)["queryAll"] > served["queryAll"]
+    assert lake.extracted("crm").get("opportunities") == 2  # the changes, not the mark's rows
+    assert lake.extracted("crm").get("accounts", 0) == 0
+    raw, source = _stages(lake)
+    assert raw == source
+    with_deleted = crm_api.tables["Opportunity"].changed_since(None, with_deleted=True)
+    assert lake.cursor("crm", "opportunities") == pc.max(with_deleted["LastModifiedDate"]).as_py()
+
+
+def test_a_bulk_results_page_cut_short_or_failing_is_asked_again(make_lake) -> None:
+    lake = make_lake()
+    crm_api = lake.systems.crm
+    crm_api.bulk_page_size = 50
+    crm_api.inject("truncate", "/results", after=1)  # the 2nd page arrives cut in half
+    crm_api.inject("error", "/results", times=2, status=503)  # then twice a 503
+    lake.load("crm", "opportunities")
+    assert crm_api.status_counts[503] == 2
+    assert lake.log.retries == 3
+    raw, source = _stages(lake)
+    assert raw == source
+
+
+def test_a_bulk_results_page_always_cut_fails_the_load_and_the_next_run_loads_it_whole(
+    make_lake,
+) -> None:
+    lake = make_lake()
+    crm_api = lake.systems.crm
+    crm_api.bulk_page_size = 50
+    crm_api.inject("truncate", "/results", times=3, after=1)
+    with pytest.raises(PipelineStepFailed, match=r"/results\?.*\(truncated\?\)"):
+        lake.load("crm", "opportunities")
+    assert lake.cursor("crm", "opportunities") is None
+    lake.load("crm", "opportunities")
+    assert _crm_requests(lake)["queryAll"] == 0  # the first load is still the bulk one
+    raw, source = _stages(lake)
+    assert raw == source
+
+
+def _bad_csv_rows(body: bytearray) -> None:
+    """A probability in words on the first row of the page, no Id on the second."""
+    lines = body.decode().split("\n")
+    header = next(csv.reader([lines[0]]))
+    rows = [next(csv.reader([line])) for line in lines[1:3]]
+    rows[0][header.index("Probability")] = "high"
+    rows[1][header.index("Id")] = ""
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    body[:] = "\n".join([lines[0], out.getvalue().rstrip("\n"), *lines[3:]]).encode()
+
+
+def test_a_bad_csv_row_of_the_bulk_load_is_quarantined_with_its_reason(make_lake) -> None:
+    lake = make_lake()
+    lake.systems.crm.inject("edit", "/results", edit=_bad_csv_rows)
+    lake.load("crm", "opportunities")
+    served = len(lake.systems.crm.tables["Opportunity"])
+    loaded = lake.query("select count(*) from raw_crm.opportunities")[0][0]
+    quarantined = lake.query(
+        "select reason, record_key, payload from raw_crm.quarantine order by reason"
+    )
+    assert loaded + len(quarantined) == served
+    assert [(reason, key == "None") for reason, key, _ in quarantined] == [
+        ("Probability='high': Failed to parse string: 'high' as a scalar of type int32", False),
+        ("missing required field(s) ['Id']", True),
+    ]
+    assert '"Probability": "high"' in quarantined[0][2]

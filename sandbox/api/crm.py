@@ -1,12 +1,23 @@
 """CRM (Salesforce-like) REST API: SOQL over `query` (and `queryAll`, which also shows
 deleted records with `IsDeleted`), answered in `records` with `done` and a
-`nextRecordsUrl` to follow."""
+`nextRecordsUrl` to follow.
+
+For large extractions, Bulk API 2.0 query jobs, as Salesforce serves them: POST
+`jobs/query` {operation: query|queryAll, query: SOQL} creates a job over a snapshot
+of the matching rows; GET `jobs/query/<id>` shows its state (UploadComplete, then
+JobComplete) and `numberRecordsProcessed`; GET `jobs/query/<id>/results?maxRecords=N`
+answers a CSV page with the headers `Sforce-NumberOfRecords` and `Sforce-Locator`
+(the next page's `locator` parameter, "null" after the last page). A locator can be
+read again as long as the job exists. FIELDS() is refused, as Bulk API 2.0 does."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import secrets
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,10 +26,10 @@ import pyarrow.parquet as pq
 
 from sandbox import schemas
 from sandbox.api.erp import at
-from sandbox.api.paging import soql_condition, window
+from sandbox.api.paging import int_param, soql_condition, window
 from sandbox.api.payroll import read_jsonl
 from sandbox.api.service import Reply, Request, Service
-from sandbox.api.tables import Table, records
+from sandbox.api.tables import Table, csv_page, records
 from sandbox.crm import OPEN_STAGES
 
 ROOT = "/services/data/v60.0"
@@ -28,10 +39,36 @@ _SOQL = re.compile(
     re.IGNORECASE,
 )
 
+JOBS_KEPT = 16
+
+
+@dataclass
+class QueryJob:
+    id: str
+    operation: str
+    sobject: str
+    data: pa.Table
+    state: str = "UploadComplete"
+
+    def info(self) -> dict:
+        return {
+            "id": self.id,
+            "operation": self.operation,
+            "object": self.sobject,
+            "state": self.state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(ROOT.rsplit("v", 1)[-1]),
+            "lineEnding": "LF",
+            "columnDelimiter": "COMMA",
+            "numberRecordsProcessed": len(self.data) if self.state == "JobComplete" else 0,
+        }
+
 
 class CrmApi(Service):
     name = "crm"
     page_size = 2000
+    bulk_page_size = 100_000  # the most records of a Bulk API results page
 
     def __init__(self, extracts: Path, **options) -> None:
         super().__init__(**options)
@@ -50,6 +87,66 @@ class CrmApi(Service):
         self._cursor_lock = threading.Lock()
         self.routes[f"{ROOT}/query"] = self._query(with_deleted=False)
         self.routes[f"{ROOT}/queryAll"] = self._query(with_deleted=True)
+        self._jobs: dict[str, QueryJob] = {}
+        self.routes[f"{ROOT}/jobs/query"] = self._bulk
+
+    # ---------------------------------------------------------------- Bulk API 2.0
+    def _bulk(self, request: Request) -> Reply:
+        parts = request.path.removeprefix(f"{ROOT}/jobs/query").strip("/").split("/")
+        if request.method == "POST" and parts == [""]:
+            return self._create_job(request.body)
+        with self._cursor_lock:
+            job = self._jobs.get(parts[0])
+        if job is None or request.method != "GET" or len(parts) > 2:
+            return Reply([{"errorCode": "NOT_FOUND", "message": request.path}], 404)
+        if len(parts) == 1:
+            job.state = "JobComplete"  # a snapshot is complete once someone looks
+            return Reply(job.info())
+        if parts[1] != "results":
+            return Reply([{"errorCode": "NOT_FOUND", "message": request.path}], 404)
+        if job.state != "JobComplete":
+            return Reply([{"errorCode": "INVALIDJOBSTATE", "message": job.state}], 400)
+        return self._results(request, job)
+
+    def _create_job(self, body: dict) -> Reply:
+        operation, soql = body.get("operation"), str(body.get("query", ""))
+        if operation not in ("query", "queryAll"):
+            return Reply([{"errorCode": "INVALIDJOB", "message": f"operation {operation!r}"}], 400)
+        if re.search(r"\bFIELDS\s*\(", soql, re.IGNORECASE):
+            return Reply(
+                [{"errorCode": "API_ERROR", "message": "FIELDS() is not supported by Bulk API"}],
+                400,
+            )
+        sobject, data = self._run(soql, with_deleted=operation == "queryAll")
+        job = QueryJob("750" + secrets.token_hex(8)[:15].upper(), operation, sobject, data)
+        with self._cursor_lock:
+            while len(self._jobs) >= JOBS_KEPT:
+                self._jobs.pop(next(iter(self._jobs)))
+            self._jobs[job.id] = job
+        return Reply(job.info())
+
+    def _results(self, request: Request, job: QueryJob) -> Reply:
+        locator = request.query.get("locator", "")
+        try:
+            offset = int(base64.b64decode(locator, validate=True).decode()) if locator else 0
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return Reply([{"errorCode": "INVALID_LOCATOR", "message": locator}], 400)
+        # as Salesforce's size limits do, the server may send fewer than maxRecords
+        limit = int_param(request, "maxRecords", self.bulk_page_size, self.bulk_page_size) or 1
+        page = window(job.data, offset, limit, request)
+        following = offset + limit
+        return Reply(
+            csv_page(page),
+            headers={
+                "Content-Type": "text/csv",
+                "Sforce-NumberOfRecords": str(len(page)),
+                "Sforce-Locator": (
+                    base64.b64encode(str(following).encode()).decode()
+                    if following < len(job.data)
+                    else "null"
+                ),
+            },
+        )
 
     def _query(self, with_deleted: bool):
         def route(request: Request) -> Reply:

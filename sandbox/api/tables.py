@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from sandbox.api.paging import parse_timestamp, where
 
@@ -21,6 +22,19 @@ from sandbox.api.paging import parse_timestamp, where
 def records(table: pa.Table) -> list[dict[str, Any]]:
     """Vendors' JSON: dates ISO, timestamps ISO UTC with `Z`, decimals as exact strings.
     Formatted by Arrow column by column (4x faster than value by value in Python)."""
+    return as_vendor_text(table).to_pylist()
+
+
+def csv_page(table: pa.Table) -> bytearray:
+    """Vendors' CSV (Salesforce Bulk API 2.0 results): a header of field names, every
+    value quoted, a null as an empty field, values written as in the JSON."""
+    out = pa.BufferOutputStream()
+    pa_csv.write_csv(as_vendor_text(table), out, pa_csv.WriteOptions(quoting_style="all_valid"))
+    return bytearray(out.getvalue().to_pybytes())
+
+
+def as_vendor_text(table: pa.Table) -> pa.Table:
+    """Timestamps, dates and decimals as the vendors write them; other columns as they are."""
     columns = []
     for kind, column in zip(table.schema.types, table.columns, strict=True):
         if pa.types.is_timestamp(kind):  # %S carries the microseconds
@@ -28,7 +42,7 @@ def records(table: pa.Table) -> list[dict[str, Any]]:
         elif pa.types.is_decimal(kind) or pa.types.is_date(kind):
             column = pc.cast(column, pa.string())
         columns.append(column)
-    return pa.Table.from_arrays(columns, names=table.column_names).to_pylist()
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 class Table:
