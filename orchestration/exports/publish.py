@@ -29,11 +29,12 @@ def publish(
     """COPY `query` to a temporary name beside `target`, then rename it into place.
 
     The rename is atomic on one file system. `query` must order its rows completely
-    (`order by all`): the same data then gives the same bytes, and a file whose bytes
-    equal the one on disk is not rewritten, so that republishing an unchanged period
-    leaves it alone (its mtime too); a file changed on disk by anyone else differs and
-    is replaced. `verify` sees the written file before it is published and raises to
-    refuse it: the previous file then stays in place, and the partial one is removed.
+    (by a unique key, or `order by all`): the same data then gives the same bytes, and a
+    file whose bytes equal the one on disk is not rewritten, so that republishing an
+    unchanged period leaves it alone (its mtime too); a file changed on disk by anyone
+    else differs and is replaced. `verify` sees the written file before it is published
+    and raises to refuse it: the previous file then stays in place, and the partial one
+    is removed.
     Returns the row count, sha256 and whether the file on disk was replaced.
     """
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,8 @@ Each mart is a dataset folder under `exports/reporting/<mart>/` with a `_schema.
 one file per fiscal period (`trial_balance/period=2025-P01/data.parquet`; BI reads
 `trial_balance/*/*.parquet` with hive partitioning), so that republishing a period leaves
 the others' files alone. Dimensions are one file each (`dim_account/data.parquet`).
-Rows are fully ordered: the same mart gives the same bytes, and a file already on disk
-with those bytes is not rewritten.
+Rows are fully ordered (by the mart's unique key): the same mart gives the same bytes,
+and a file already on disk with those bytes is not rewritten.
 """
 
 import json
@@ -46,6 +46,12 @@ PARTITION = "period"  # the hive partition column: the file's period_id
 DATA_FILE = "data.parquet"
 SCHEMA_FILE = "_schema.json"
 KEYS = {c.table: list(c.key) for c in PRODUCTS if c.schema == "marts"}
+
+
+def row_order(mart: str) -> str:
+    """The mart's key, which its contract holds unique: a complete order as `all` is,
+    and a cheaper sort (the GL fact's files: 32 columns of sort key against one)."""
+    return ", ".join(KEYS[mart]) if mart in KEYS else "all"
 
 
 def reporting_key(mart: str) -> dg.AssetKey:
@@ -101,7 +107,8 @@ def period_asset(mart: str) -> dg.AssetsDefinition:
             def write(cursor: duckdb.DuckDBPyConnection, period: str) -> dict[str, object]:
                 written = publish(
                     cursor,
-                    f"select * from marts.{mart} where period_id = '{period}' order by all",
+                    f"select * from marts.{mart} where period_id = '{period}'"
+                    f" order by {row_order(mart)}",
                     period_file(exports.reporting, mart, period),
                 )
                 return {
@@ -142,7 +149,7 @@ def dimension_asset(mart: str) -> dg.AssetsDefinition:
             publish_schema(con, exports.reporting, mart, periodic=False)
             written = publish(
                 con,
-                f"select * from marts.{mart} order by all",
+                f"select * from marts.{mart} order by {row_order(mart)}",
                 exports.reporting / mart / DATA_FILE,
             )
         return dg.MaterializeResult(
