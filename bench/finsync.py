@@ -17,7 +17,7 @@ import json
 import time
 from pathlib import Path
 
-from orchestration.definitions import build
+from orchestration.graph import build
 from orchestration.jobs import ACTUALS_JOB, MAIN_JOB
 from orchestration.paths import Paths
 from orchestration.run import QUIET, instance_for

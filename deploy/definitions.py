@@ -17,7 +17,7 @@ import yaml
 from dagster_celery import celery_executor
 from dagster_k8s import k8s_job_executor
 
-from orchestration.definitions import build
+from orchestration.graph import build
 from orchestration.paths import Paths
 
 DEPLOY = Path(__file__).resolve().parent

@@ -47,7 +47,7 @@ def main() -> int:
 
     # the source systems serve on loopback for the run: deltas and master data come
     # through their APIs, the ERP's journal history from its bulk extracts
-    from orchestration.definitions import build  # the whole graph: only for a run
+    from orchestration.graph import build  # the whole graph: only for a run
 
     with Enterprise(paths.extracts) as systems, instance_for(paths) as instance:
         os.environ.update(systems.env())

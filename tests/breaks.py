@@ -97,7 +97,7 @@ def run_broken_enterprise(
     """Generate, inject, serve the changed extracts and run the main job once. The
     environment (data dir for dbt, source URLs, alert file) is this enterprise's only
     for the run: the session's own enterprise keeps it otherwise."""
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     paths = Paths(data)
     generate(paths.extracts, scale=scale, seed=seed)

@@ -34,7 +34,7 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Paths]:
 
 
 def run_main_job(paths: Paths) -> dg.ExecuteInProcessResult:
-    from orchestration.definitions import build  # after FINSYNC_DATA_DIR is set
+    from orchestration.graph import build  # after FINSYNC_DATA_DIR is set
 
     with dg.DagsterInstance.ephemeral() as instance:
         return (

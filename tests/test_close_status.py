@@ -22,7 +22,7 @@ DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PA
 
 
 def test_close_status_is_promised_hourly_to_the_controller(paths: Paths) -> None:
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     spec = build(paths).resolve_asset_graph().get(CLOSE_STATUS)
     assert spec.freshness_policy == HOURLY

@@ -26,7 +26,7 @@ JOB = "two_warehouse_steps"
 def warehouse_job() -> dg.JobDefinition:
     """The contract check of the ERP journals (it writes quarantine) and a reporting export
     (it reads), in the data dir of FINSYNC_DATA_DIR."""
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     job = dg.define_asset_job(
         JOB,

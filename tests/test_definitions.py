@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def defs(paths: Paths) -> dg.Definitions:
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     return build(paths)
 

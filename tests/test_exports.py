@@ -154,7 +154,7 @@ def test_rerun_rewrites_only_changed_or_tampered_files_with_identical_bytes(
 ) -> None:
     """Same marts, same bytes: one file tampered with and one deleted come back exactly as
     they were; every other file is left alone (mtime too); no copy or partial file stays."""
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     copy = copy_data_dir(paths, tmp_path / "data")
     fpa = copy.exports / "fpa"

@@ -23,7 +23,7 @@ from orchestration.paths import Paths
 
 @pytest.fixture(scope="module")
 def defs(paths: Paths) -> dg.Definitions:
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     return build(paths)
 

@@ -80,7 +80,7 @@ def test_backfilling_a_past_period_republishes_that_period_only(
     """Every period's files are made stale (each holds another period's content); the
     backfill of 2024-06 (2025-P03) republishes that period's files from the marts and leaves every
     other period's stale file as it was."""
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     copy = copy_data_dir(paths, tmp_path / "data")
     datasets = period_files(copy.exports)

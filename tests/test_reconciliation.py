@@ -39,7 +39,7 @@ def status_rows(paths: Paths, checkpoint: str, status: str | None = None) -> lis
 
 def reconcile(broken: BrokenEnterprise, *keys: dg.AssetKey) -> dg.ExecuteInProcessResult:
     """Materialize some reconciliation assets (and their checks) of the broken enterprise."""
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     job = dg.define_asset_job("reconcile", selection=dg.AssetSelection.assets(*keys))
     defs = dg.Definitions.merge(build(broken.paths), dg.Definitions(jobs=[job]))
@@ -49,7 +49,7 @@ def reconcile(broken: BrokenEnterprise, *keys: dg.AssetKey) -> dg.ExecuteInProce
 
 
 def test_every_checkpoint_is_declared_once_and_is_a_check_in_the_ui(paths: Paths) -> None:
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     defs = build(paths)
     graph = defs.resolve_asset_graph()

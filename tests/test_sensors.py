@@ -31,7 +31,7 @@ def enterprise(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Paths
 
 @pytest.fixture(scope="module")
 def defs(enterprise: tuple[Paths, Enterprise]) -> dg.Definitions:
-    from orchestration.definitions import build  # after FINSYNC_DATA_DIR is set
+    from orchestration.graph import build  # after FINSYNC_DATA_DIR is set
 
     return build(enterprise[0])
 

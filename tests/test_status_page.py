@@ -24,7 +24,7 @@ OUTPUT = Path(os.environ.get("FINSYNC_TEST_OUTPUT", REPO_ROOT / "test-output")) 
 
 
 def materialize(broken: BrokenEnterprise, key: dg.AssetKey) -> dg.ExecuteInProcessResult:
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     job = dg.define_asset_job("one_asset", selection=dg.AssetSelection.assets(key))
     defs = dg.Definitions.merge(build(broken.paths), dg.Definitions(jobs=[job]))
