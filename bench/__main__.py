@@ -5,11 +5,13 @@ scratch), in this order, each in a process of its own:
   1. generate the demo enterprise's extracts;
   2. the floor: `floor.sql`, plain DuckDB on the same extract files;
   3. the naive alternative: `naive_pandas.py`;
-  4. finsync's full build: the main job through the simulated APIs (ingest,
+  4. dbt's parse of the project for this data dir, as `make` makes it for data/ (setup,
+     timed apart: bench/dbt_parse.py);
+  5. finsync's full build: the main job through the simulated APIs (ingest,
      dbt build with its tests, Pandera checks, exports). The simulators serve from a
      process of the bench's, unmeasured: they are the vendors' systems (bench/systems.py);
-  5. the agreement check: the floor and pandas published finsync's numbers;
-  6. finsync's incremental run after one business day of new postings.
+  6. the agreement check: the floor and pandas published finsync's numbers;
+  7. finsync's incremental run after one business day of new postings.
 Prints one table per scale and writes every figure to `data/bench/<timestamp>.json`
 and `data/bench/latest.json`.
 """
@@ -67,6 +69,7 @@ def bench_scale(scale: float, root: Path) -> dict:
         ),
         "floor": timed("floor", ["bench.floor", str(data)]),
         "pandas": timed("pandas", ["bench.naive_pandas", str(data)]),
+        "dbt_parse": timed("dbt_parse", ["bench.dbt_parse"]),
     }
     with ServedEnterprise(paths.extracts) as systems:
         env.update(systems.env())
@@ -134,9 +137,9 @@ def table(result: dict) -> str:
     lines_ = result["gl_lines"]
     full, floor, pandas = (runs[n]["seconds"] for n in ("finsync_full", "floor", "pandas"))
 
-    def row(name: str, key: str) -> str:
+    def row(name: str, key: str, per_line: bool = True) -> str:
         seconds, rss = runs[key]["seconds"], runs[key]["peak_rss"]
-        rate = f"{lines_ / seconds:>12,.0f}" if lines_ else f"{'':>12}"
+        rate = f"{lines_ / seconds:>12,.0f}" if lines_ and per_line else f"{'':>12}"
         return f"  {name:<34}{seconds:>9.1f}{rss / 2**20:>11,.0f}{rate}"
 
     failed = [
@@ -151,6 +154,7 @@ def table(result: dict) -> str:
         row("generation (not in the build)", "generation"),
         row("floor: one DuckDB SQL script", "floor"),
         row("naive: pandas", "pandas"),
+        row("dbt parse (setup, as make does)", "dbt_parse", per_line=False),
         row("finsync full build", "finsync_full"),
         row("finsync incremental (one day)", "finsync_incremental"),
         "",
