@@ -191,3 +191,84 @@ def test_a_reclassified_account_reports_on_its_old_line_in_past_periods(rerun) -
     assert line_total("2026-P06", new) == expected("2026-P06", new, with_account=False)
     assert line_total("2026-P07", old) == expected("2026-P07", old, with_account=False)
     assert line_total("2026-P07", new) == expected("2026-P07", new, with_account=True)
+
+
+@pytest.fixture(scope="module")
+def unaccounted(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A run that rebuilds one period of FR01 (a new version of one of its documents),
+    after a line of that period was removed from raw by hand and another document of it
+    was booked a second time, by hand, in a period the run does not rebuild."""
+    data = tmp_path_factory.mktemp("unaccounted")
+    shutil.copy(paths.warehouse, data / "warehouse.duckdb")
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        [(period,)] = con.execute(
+            "select min(period_id) from marts.fct_gl_journal_lines"
+            " where entity_code = 'FR01' and source_system = 'erp'"
+        ).fetchall()
+        changed, removed, doubled = (
+            row[0]
+            for row in con.execute(
+                "select document_number from marts.fct_gl_journal_lines"
+                " where entity_code = 'FR01' and source_system = 'erp' and period_id = ?"
+                " group by document_number order by document_number limit 3",
+                [period],
+            ).fetchall()
+        )
+        con.execute(
+            "update raw_erp.journal_items set _dlt_load_id = cast(epoch(now()) as varchar),"
+            " last_change_date_time = last_change_date_time + interval 1 second"
+            " where company_code = 'FR01' and accounting_document = ?",
+            [changed],
+        )
+        [(removed_key,)] = con.execute(
+            "select max(journal_line_key) from marts.fct_gl_journal_lines"
+            " where entity_code = 'FR01' and document_number = ?",
+            [removed],
+        ).fetchall()
+        con.execute(
+            "delete from raw_erp.journal_items where company_code = 'FR01'"
+            " and accounting_document = ? and ledger_gl_line_item = ?",
+            [removed, int(removed_key.rsplit("|", 1)[1])],
+        )
+        # a whole document, so that every balance still ties: only the count is wrong
+        doubled_keys = {
+            key
+            for (key,) in con.execute(
+                "insert into marts.fct_gl_journal_lines select * replace ('OTHER' as period_id)"
+                " from marts.fct_gl_journal_lines where entity_code = 'FR01'"
+                " and document_number = ? returning journal_line_key",
+                [doubled],
+            ).fetchall()
+        }
+    target = data / "target"
+    subprocess.run(
+        [
+            DBT, "--no-use-colors", "build", "--select", "+fct_gl_journal_lines",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target), "--log-path", str(data / "logs"),
+        ],
+        env={**os.environ, "FINSYNC_DATA_DIR": str(data)}, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    [compiled] = target.glob("compiled/**/assert_every_journal_line_is_accounted_for.sql")
+    return {
+        "failures": set(read(data / "warehouse.duckdb", compiled.read_text())),
+        "rebuilt": read(
+            data / "warehouse.duckdb",
+            "select distinct period_id from marts.fct_gl_journal_lines where _built_at ="
+            " (select max(_built_at) from marts.fct_gl_journal_lines)",
+        ),
+        "period": period,
+        "removed_key": removed_key,
+        "doubled_keys": doubled_keys,
+    }
+
+
+def test_a_day_names_the_lines_of_its_periods_not_in_raw_or_accounted_twice(unaccounted) -> None:
+    """The test that every line is accounted for reads what a run changed: the periods it
+    rebuilt, each of their keys counted in every period of the fact and in raw."""
+    assert unaccounted["rebuilt"] == [(unaccounted["period"],)]
+    assert unaccounted["failures"] == {
+        (unaccounted["removed_key"], "booked or quarantined, not in raw"),
+        *((key, "accounted for more than once") for key in unaccounted["doubled_keys"]),
+    }

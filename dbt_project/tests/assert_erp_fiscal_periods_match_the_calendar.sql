@@ -3,18 +3,51 @@
 -- The fiscal calendar built from var('fiscal_year_start_month') agrees with the
 -- group ERP: every booked ERP line's stated fiscal year and period are those of
 -- its posting date in dim_fiscal_period.
+--
+-- It reads the lines the fact's latest run wrote (its periods with the latest
+-- _built_at), as the generic tests on the GL models do: a line is written again
+-- whenever staging takes a new version of it or the calendar moves it, so a line
+-- not rewritten is as it was when a run tested it. A full build tests every line.
 with
 
-journal_items as (
+booked_latest as (
 
-    select * from {{ ref('stg_erp__journal_items') }}
+    select max(latest._built_at) as built_at
+    from {{ ref('fct_gl_journal_lines') }} as latest
 
 ),
 
+-- joined, not compared to a subquery: the join hands the latest _built_at to the
+-- scan, which then reads the rebuilt periods' lines only
 booked as (
 
-    select * from {{ ref('fct_gl_journal_lines') }}
-    where source_system = 'erp'
+    select booked.*
+    from {{ ref('fct_gl_journal_lines') }} as booked
+    inner join booked_latest
+        on booked._built_at = booked_latest.built_at
+    where booked.source_system = 'erp'
+
+),
+
+-- the rebuilt lines' posting dates bound the staged lines read (a booked line's
+-- period is its posting date's, and staging held the same date when it was built)
+booked_dates as (
+
+    select
+        min(dated.posting_date) as first_day,
+        max(dated.posting_date) as last_day
+    from {{ ref('fct_gl_journal_lines') }} as dated
+    inner join booked_latest
+        on dated._built_at = booked_latest.built_at
+
+),
+
+journal_items as (
+
+    select items.*
+    from {{ ref('stg_erp__journal_items') }} as items
+    inner join booked_dates
+        on items.posting_date between booked_dates.first_day and booked_dates.last_day
 
 )
 

@@ -4,19 +4,90 @@
 -- and regional ERP journal_lines, one per source key) is either booked in
 -- fct_gl_journal_lines or refused in quarantine_gl_journal_lines - exactly once.
 -- Fails with the keys that are missing, duplicated or unknown to raw.
+--
+-- The keys a run can change are tested, each against all of raw, all of the fact
+-- and the quarantine: the lines the fact's latest run wrote (its periods with the
+-- latest _built_at), every refused line (the quarantine is rebuilt whole), the
+-- group ERP lines raw loaded since staging's run before its latest, and every
+-- regional line (its models are rebuilt whole). Any other key is booked in a
+-- period no run rewrote since a run that tested it, and raw holds no new version
+-- of it. A full build writes every line in one run (and staging reads every raw
+-- load), so it tests every key; a backfill tests its period's lines. A line
+-- removed from raw by hand is named when its period is rebuilt.
 with
 
-raw_keys as (
+booked_latest as (
 
-    select distinct
-        {{ source_key('erp', ['company_code', 'fiscal_year', 'accounting_document', 'ledger_gl_line_item']) }}
-            as journal_line_key
-    from {{ source('erp', 'journal_items') }}
+    select max(booked._built_at) as built_at
+    from {{ ref('fct_gl_journal_lines') }} as booked
+
+),
+
+-- the latest load staging held before its latest run ('' when that run built it
+-- whole): a lower bound, as a key merged since no longer shows its older load
+staged_before as (
+
+    select coalesce(max(staged._dlt_load_id), '') as load_id
+    from {{ ref('stg_erp__journal_items') }} as staged
+    where staged._built_at < (select max(latest._built_at) from {{ ref('stg_erp__journal_items') }} as latest)
+
+),
+
+quarantined as (
+
+    select * from {{ ref('quarantine_gl_journal_lines') }}
+
+),
+
+-- the group ERP documents of the keys tested (a key's document is part of it):
+-- raw and the fact are read for these documents only
+erp_documents as (
+
+    select coalesce(booked.document_number, '') as document_number
+    from {{ ref('fct_gl_journal_lines') }} as booked
+    where booked.source_system = 'erp'
+        and booked._built_at = (select booked_latest.built_at from booked_latest)
 
     union
 
+    select {{ dbt.split_part('quarantined.document_key', "'|'", 4) }}
+    from quarantined
+    where quarantined.source_system = 'erp'
+
+    union
+
+    select coalesce(loaded.accounting_document, '')
+    from {{ source('erp', 'journal_items') }} as loaded
+    where loaded._dlt_load_id > (select staged_before.load_id from staged_before)
+
+),
+
+raw_erp_versions as (
+
+    select
+        {{ source_key('erp', ['company_code', 'fiscal_year', 'accounting_document', 'ledger_gl_line_item']) }}
+            as journal_line_key,
+        case when _dlt_load_id > (select staged_before.load_id from staged_before) then 1 else 0 end
+            as is_loaded_since
+    from {{ source('erp', 'journal_items') }}
+    where coalesce(accounting_document, '') in (select erp_documents.document_number from erp_documents)
+
+),
+
+-- a key is tested when raw loaded a version of it since
+raw_keys as (
+
+    select
+        journal_line_key,
+        max(is_loaded_since) as is_tested
+    from raw_erp_versions
+    group by journal_line_key
+
+    union all
+
     select distinct
-        {{ source_key('regional_erp', ['empresa', 'numero_lancamento', 'linha']) }}
+        {{ source_key('regional_erp', ['empresa', 'numero_lancamento', 'linha']) }} as journal_line_key,
+        1 as is_tested
     from {{ source('regional_erp', 'journal_lines') }}
 
 ),
@@ -24,16 +95,21 @@ raw_keys as (
 accounted as (
 
     select
-        journal_line_key,
-        'fct_gl_journal_lines' as destination
-    from {{ ref('fct_gl_journal_lines') }}
+        booked.journal_line_key,
+        'fct_gl_journal_lines' as destination,
+        case when booked._built_at = (select booked_latest.built_at from booked_latest) then 1 else 0 end
+            as is_tested
+    from {{ ref('fct_gl_journal_lines') }} as booked
+    where coalesce(booked.source_system, '') <> 'erp'
+        or coalesce(booked.document_number, '') in (select erp_documents.document_number from erp_documents)
 
     union all
 
     select
-        source_key as journal_line_key,
-        'quarantine_gl_journal_lines' as destination
-    from {{ ref('quarantine_gl_journal_lines') }}
+        quarantined.source_key as journal_line_key,
+        'quarantine_gl_journal_lines' as destination,
+        1 as is_tested
+    from quarantined
 
 ),
 
@@ -41,7 +117,8 @@ accounted_keys as (
 
     select
         journal_line_key,
-        count(*) as times_accounted
+        count(*) as times_accounted,
+        max(is_tested) as is_tested
     from accounted
     group by journal_line_key
 
@@ -59,9 +136,12 @@ final as (
     from raw_keys
     full outer join accounted_keys
         on raw_keys.journal_line_key = accounted_keys.journal_line_key
-    where raw_keys.journal_line_key is null
-        or accounted_keys.journal_line_key is null
-        or accounted_keys.times_accounted > 1
+    where (raw_keys.is_tested = 1 or accounted_keys.is_tested = 1)
+        and (
+            raw_keys.journal_line_key is null
+            or accounted_keys.journal_line_key is null
+            or accounted_keys.times_accounted > 1
+        )
 
 )
 
