@@ -61,6 +61,9 @@ reversed as (
 
 ),
 
+-- one row per late line and lock, grouped before the GL fact is joined: the
+-- aggregate keeps the planner from joining every staged line to every booked line
+-- by key first (it cannot know how few lines changed after their period's lock)
 late_items as (
 
     select
@@ -77,6 +80,10 @@ late_items as (
             and journal_items.document_number = reversed.document_number
     where journal_items.last_changed_at > locks.locked_at
         and reversed.document_number is null
+    group by
+        journal_items.journal_line_key,
+        journal_items.last_changed_at,
+        locks.locked_at
 
 ),
 
