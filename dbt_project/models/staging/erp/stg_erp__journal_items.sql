@@ -23,25 +23,91 @@
 ) }}
 {{ require_period_columns(['_dlt_load_id', '_built_at']) }}
 
+{%- set line_key = ['company_code', 'fiscal_year', 'accounting_document', 'ledger_gl_line_item'] %}
+{%- set loaded_since %}
+    {%- if is_incremental() %}
+    -- an empty table holds no load yet
+    where _dlt_load_id > (select coalesce(max(held._dlt_load_id), '') from {{ this }} as held)
+    {%- endif %}
+{%- endset %}
+
 with
 
 source as (
 
     select * from {{ source('erp', 'journal_items') }}
+    {{- loaded_since }}
+
+),
+
+-- the keys of which the loads read hold more than one version: few (a line changed
+-- twice between two loads, or sent in a bulk file and by the API), so only their
+-- versions are ranked, not every line. Raw is read again here and below, not
+-- through source: a CTE read twice is materialized whole
+versioned_keys as (
+
+    select
+        {{ line_key | join(',\n        ') }},
+        true as is_versioned
+    from {{ source('erp', 'journal_items') }}
+    {{- loaded_since }}
+    group by {{ line_key | join(', ') }}
+    having count(*) > 1
+
+),
+
+ranked_versions as (
+
+    select
+        versions.*,
+        row_number() over (
+            partition by
+                versions.company_code,
+                versions.fiscal_year,
+                versions.accounting_document,
+                versions.ledger_gl_line_item
+            order by versions.last_change_date_time desc, versions._dlt_load_id desc
+        ) as _row_number
+    from {{ source('erp', 'journal_items') }} as versions
+    inner join versioned_keys
+        on versions.company_code is not distinct from versioned_keys.company_code
+            and versions.fiscal_year is not distinct from versioned_keys.fiscal_year
+            and versions.accounting_document is not distinct from versioned_keys.accounting_document
+            and versions.ledger_gl_line_item is not distinct from versioned_keys.ledger_gl_line_item
     {%- if is_incremental() %}
-    -- an empty table holds no load yet
-    where _dlt_load_id > (select coalesce(max(held._dlt_load_id), '') from {{ this }} as held)
+    where versions._dlt_load_id > (select coalesce(max(held._dlt_load_id), '') from {{ this }} as held)
     {%- endif %}
 
 ),
 
+-- the latest version of each key: what ranking every line would keep
 deduplicated as (
 
-    {{ deduplicate(
-        'source',
-        'company_code, fiscal_year, accounting_document, ledger_gl_line_item',
-        'last_change_date_time desc, _dlt_load_id desc'
-    ) }}
+    select
+        source.*,
+        1 as _row_number
+    from source
+    left join versioned_keys
+        on source.company_code is not distinct from versioned_keys.company_code
+            and source.fiscal_year is not distinct from versioned_keys.fiscal_year
+            and source.accounting_document is not distinct from versioned_keys.accounting_document
+            and source.ledger_gl_line_item is not distinct from versioned_keys.ledger_gl_line_item
+    where versioned_keys.is_versioned is null
+
+    union all
+
+    select *
+    from ranked_versions
+    where _row_number = 1
+
+),
+
+with_document_keys as (
+
+    select
+        deduplicated.*,
+        {{ source_key('erp', ['company_code', 'fiscal_year', 'accounting_document']) }} as document_key
+    from deduplicated
 
 ),
 
@@ -50,9 +116,11 @@ renamed as (
     select
 
         ---------- ids
-        {{ source_key('erp', ['company_code', 'fiscal_year', 'accounting_document', 'ledger_gl_line_item']) }}
-            as journal_line_key,
-        {{ source_key('erp', ['company_code', 'fiscal_year', 'accounting_document']) }} as document_key,
+        -- the line's key extends its document's: source_key of all four columns
+        {{ dbt.concat([
+            'document_key', "'|'", "coalesce(cast(ledger_gl_line_item as " ~ dbt.type_string() ~ "), '')",
+        ]) }} as journal_line_key,
+        document_key,
         company_code as entity_code,
         accounting_document as document_number,
         cast(ledger_gl_line_item as integer) as line_number,
@@ -90,7 +158,7 @@ renamed as (
         ---------- lineage
         _dlt_load_id
 
-    from deduplicated
+    from with_document_keys
 
 ),
 {%- if is_incremental() %}
