@@ -136,6 +136,8 @@ final as (
 
 )
 
--- stored in period order: a period's export or rebuild reads its own row groups only
+-- in period order without a sort: int_gl_journal_lines is stored in period order,
+-- and the scan and the joins to small tables keep a row group's rows together, so
+-- a period's export or rebuild still reads its own row groups only (sorting every
+-- line again cost a third of this model's full build)
 select * from final
-order by period_id
