@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.checks.schemas import PRODUCTS, RAW
+from orchestration.checks.schemas import JOURNAL_VERSIONS, PRODUCTS, RAW, superseded_versions
 from orchestration.checks.suites import QUARANTINE, contract_check, validate, validate_table
 from orchestration.paths import Paths
 from orchestration.resources import Warehouse
@@ -152,21 +152,43 @@ def test_a_table_checked_in_batches_fails_exactly_as_it_would_whole(broken: Brok
     """The check holds a bounded batch of rows at a time and evaluates the table-wide rules
     (key uniqueness, balances) in the warehouse: the same failing rows, reasons, counts per
     rule, sample and quarantine rows as Pandera's validation of the whole table at once,
-    with documents and duplicate keys split across batches."""
+    with documents and duplicate keys split across batches. Of the ERP's log of journal
+    line versions, the whole table is the latest version of each line."""
     with duckdb.connect(str(broken.paths.warehouse)) as con:
-        con.execute(  # a duplicate key, far from its original in the table
-            "insert into raw_erp.journal_items select * from raw_erp.journal_items"
-            " where company_code = 'US01' order by all limit 1"
+        con.execute(  # a later version of a line, far from the first in the log
+            "insert into raw_erp.journal_items select * replace ("
+            " amount_in_company_code_currency + 1 as amount_in_company_code_currency,"
+            f" '{NEW_LOAD}' as _dlt_load_id)"
+            " from raw_erp.journal_items where company_code = 'US01' order by all limit 1"
         )
-        columns = ", ".join(f'"{name}"' for name in JOURNALS.columns)
-        whole = validate(con.sql(f"select {columns} from raw_erp.journal_items").pl(), JOURNALS)
-        batched = validate_table(con, JOURNALS, batch_rows=5_000)
-    assert batched.rows == whole.rows > 20_000
-    assert batched.failed_rows == whole.failed_rows > broken.unbalanced_lines + 1
-    assert batched.failures_by_rule["multiple_fields_uniqueness"] == 2  # both copies
-    assert batched.failures_by_rule == whole.failures_by_rule
-    assert batched.sample == whole.sample
-    assert batched.quarantined.equals(whole.quarantined)
+        con.execute(  # a duplicate key, far from its original in the table
+            "insert into marts.fct_gl_journal_lines select * from marts.fct_gl_journal_lines"
+            " order by journal_line_key limit 1"
+        )
+        latest = (
+            "select * from raw_erp.journal_items where rowid not in"
+            f" ({superseded_versions('raw_erp.journal_items', JOURNALS.key, JOURNAL_VERSIONS)})"
+            " order by rowid"
+        )
+        outcomes = {}
+        gl_lines = "select * from marts.fct_gl_journal_lines order by rowid"
+        for contract, rows in ((JOURNALS, latest), (GL_LINES, gl_lines)):
+            columns = ", ".join(f'"{name}"' for name in contract.columns)
+            whole = validate(con.sql(f"select {columns} from ({rows})").pl(), contract)
+            batched = validate_table(con, contract, batch_rows=5_000)
+            outcomes[contract.table] = whole, batched
+        [(lines,)] = con.execute("select count(*) from raw_erp.journal_items").fetchall()
+    for whole, batched in outcomes.values():
+        assert batched.rows == whole.rows > 20_000
+        assert batched.failures_by_rule == whole.failures_by_rule
+        assert batched.failed_rows == whole.failed_rows
+        assert batched.sample == whole.sample
+        assert batched.quarantined.equals(whole.quarantined)
+    journals, gl_lines = outcomes["journal_items"][1], outcomes["fct_gl_journal_lines"][1]
+    assert journals.rows == lines - 1  # one line, two versions
+    assert journals.failed_rows > broken.unbalanced_lines + 1  # the US01 document too
+    assert "multiple_fields_uniqueness" not in journals.failures_by_rule
+    assert gl_lines.failures_by_rule["multiple_fields_uniqueness"] == 2  # both copies
 
 
 def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) -> None:

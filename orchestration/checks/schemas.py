@@ -98,6 +98,9 @@ class Contract:
     # columns that identify a person or state one's pay: a failing row shows them
     # pseudonymized (identifiers) or withheld (amounts) in quarantine and metadata
     personal: tuple[str, ...] = ()
+    # a table that is a log of versions (dlt appends each version of a key): their order,
+    # latest first, as staging orders them. The contract holds for each key's latest version.
+    versions_by: str | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -134,11 +137,49 @@ def contract(
     totals: tuple[str, str] | None = None,
     personal: tuple[str, ...] = (),
     changed_by: str | None = None,
+    versions_by: str | None = None,
 ) -> Contract:
     frame = pa.DataFrameSchema(
         columns, checks=checks or [], unique=key, name=f"{schema}.{table}", coerce=False
     )
-    return Contract(schema, table, frame, tuple(key), changed_at, changed_by, totals, personal)
+    return Contract(
+        schema, table, frame, tuple(key), changed_at, changed_by, totals, personal, versions_by
+    )
+
+
+def superseded_versions(table: str, key: list[str] | tuple[str, ...], order: str) -> str:
+    """The query of the rowids of `table`'s rows that a later version of their key
+    supersedes (`order`, latest first). Versions tied in `order` (the same change, loaded
+    by the same load) all stay: a row copied within a load is a doubled row, for the
+    contract's key and the checkpoints' counts to report, where staging keeps one.
+
+    Almost every key has one version: the keys with several are found by their hash, one
+    aggregate over one 64-bit value a row, and only their rows are ranked (a hash shared by
+    two keys only ranks a few more rows, each within its own key)."""
+    keys = ", ".join(f'"{k}"' for k in key)
+    return (
+        f"select rowid from {table} where hash({keys}) in"
+        f" (select hash({keys}) from {table} group by all having count(*) > 1)"
+        f" qualify rank() over (partition by {keys} order by {order}) > 1"
+    )
+
+
+def latest_versions(table: str, key: list[str] | tuple[str, ...], order: str) -> str:
+    """The query of the latest version of each key of `table`, a log of versions (ties
+    kept, as `superseded_versions` keeps them), nearly as cheap to read as the log itself:
+    the keys of one version as they are, only the others ranked. Without rowids: `table`
+    may be a view (a lake's)."""
+    keys = ", ".join(f'"{k}"' for k in key)
+    return (
+        f"with several as (select hash({keys}) as key_hash from {table}"
+        " group by all having count(*) > 1)"
+        f" select * from {table} where hash({keys}) not in (select key_hash from several)"
+        f" union all select * from {table} where hash({keys}) in (select key_hash from several)"
+        f" qualify rank() over (partition by {keys} order by {order}) = 1"
+    )
+
+
+JOURNAL_VERSIONS = "last_change_date_time desc, _dlt_load_id desc"
 
 
 RAW = [
@@ -166,6 +207,7 @@ RAW = [
         key=["company_code", "fiscal_year", "accounting_document", "ledger_gl_line_item"],
         changed_at="last_change_date_time",
         changed_by="_dlt_load_id",
+        versions_by=JOURNAL_VERSIONS,
         totals=("amount_in_company_code_currency", "company_code_currency"),
         checks=[
             balances(
@@ -257,7 +299,7 @@ RAW = [
         key=["project"],
     ),
     # The close calendar and its milestone events (the ERP's API): what the close status
-    # product and the milestone sensor read. Journal changes from the API merge into
+    # product and the milestone sensor read. Journal changes from the API are appended to
     # raw_erp.journal_items, whose contract checks them with the bulk history.
     contract(
         "raw_erp",

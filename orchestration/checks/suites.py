@@ -15,6 +15,11 @@ keys of those rows and `balances` on the whole table, so a daily run fails exact
 validation of the whole table would. A failing run drops the watermark: the next run
 validates the whole table again, so quarantine keeps saying what is wrong now.
 
+A contract of a log of versions (`versions_by`: the ERP's journal, to which dlt appends
+each version of a line) holds for the latest version of each key: the superseded rows
+are found once per check (few: the keys with several versions, found by their hash) and
+every read of the table skips them.
+
 Checks on published products are blocking: a failure stops the exports downstream in
 the same run, and the run's failure names the check. Checks on raw feeds warn: dbt's
 own quarantine refuses bad rows there, and the sync goes on.
@@ -35,7 +40,13 @@ import pandera.polars as pa
 import polars as pl
 import pyarrow
 
-from orchestration.checks.schemas import PRODUCTS, RAW, Contract, table_wide
+from orchestration.checks.schemas import (
+    PRODUCTS,
+    RAW,
+    Contract,
+    superseded_versions,
+    table_wide,
+)
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.paths import Paths
 from orchestration.pseudonym_key import pseudonym_key
@@ -49,6 +60,8 @@ SAMPLE_ROWS = 5
 BATCH_ROWS = 500_000
 ROW = "row"  # a failing row's identity: its position in a frame, its rowid in the warehouse
 CHECK_NAME = "contract"
+# a log of versions: its superseded rows (registered on the connection) and the rowid column
+SUPERSEDED, VERSION = "superseded_versions", "version_row"
 
 
 @dataclass(frozen=True)
@@ -146,7 +159,7 @@ def quoted(columns: list[str] | tuple[str, ...]) -> str:
 
 
 def table_wide_failures(
-    contract: Contract, table: str, changed: str | None = None
+    contract: Contract, table: str, changed: str | None = None, row_id: str = "rowid"
 ) -> tuple[str, list[str]]:
     """The query of every row that breaks a table-wide rule (its key's uniqueness, a
     `balances` check), with its parameters: `row` (the warehouse's rowid) and `rule`, named
@@ -161,7 +174,9 @@ def table_wide_failures(
     whole table, its value the query's first parameter), uniqueness is counted on the keys
     of the changed rows only: two rows left as they were then were unique then, and removing
     rows makes no duplicate. `balances` reads every row: a document can lose a line (a
-    deletion, a period rebuilt without it) while none of its other lines changes."""
+    deletion, a period rebuilt without it) while none of its other lines changes.
+
+    `table` may be a query in parentheses, whose rows' identity is its column `row_id`."""
     key = list(contract.key)
     rules = [("multiple_fields_uniqueness", "count(*) > 1", key)]
     rules += [
@@ -186,7 +201,7 @@ def table_wide_failures(
                 f" from {table} where {changed}) as c on {joined('t', 'c', key)})"
             )
         queries.append(
-            f"select t.rowid as {ROW}, ${number} as rule from {table} as t"
+            f"select t.{row_id} as {ROW}, ${number} as rule from {table} as t"
             f" semi join (select {quoted(group)} from {rows} group by all having {failing}) as g"
             f" on {joined('t', 'g', group)}"
         )
@@ -220,6 +235,7 @@ def validate_table(
     contract: Contract,
     batch_rows: int = BATCH_ROWS,
     since: str | None = None,
+    rows: tuple[str, str] | None = None,
 ) -> Outcome:
     """`validate` of a warehouse table, holding at most `batch_rows` of its rows at once.
 
@@ -231,13 +247,14 @@ def validate_table(
 
     `since` (a value of the contract's `changed_by`, through which a validation of the whole
     table passed) limits the row-by-row rules to the rows changed after it: the rows left
-    as they were passed them then, so the outcome is still `validate`'s on the whole table."""
-    table = f'"{contract.schema}"."{contract.table}"'
+    as they were passed them then, so the outcome is still `validate`'s on the whole table.
+    `rows` is `checked_rows`' answer, if the caller has it."""
+    table, row_id = rows or checked_rows(con, contract)
     changed, since_params = None, []
     if since is not None:
         kind = column_type(con, contract, contract.changed_by)
         changed, since_params = f'"{contract.changed_by}" > cast($1 as {kind})', [since]
-    sql, rules = table_wide_failures(contract, table, changed)
+    sql, rules = table_wide_failures(contract, table, changed, row_id)
     cases = [
         con.sql(sql, params=since_params + rules).pl().select(pl.col(ROW).cast(pl.Int64), "rule")
     ]
@@ -246,7 +263,7 @@ def validate_table(
     validated = 0
     [(rows,)] = con.execute(f"select count(*) from {table}").fetchall()
     reader = con.sql(
-        f"select rowid as {ROW}, {quoted(contract.columns)} from {table}"
+        f"select {row_id} as {ROW}, {quoted(contract.columns)} from {table}"
         + (f" where {changed}" if changed else ""),
         params=since_params or None,
     ).to_arrow_reader(batch_rows)
@@ -275,12 +292,31 @@ def validate_table(
     cases = pl.concat(cases)
     failing_rows = cases.filter(pl.col(ROW).is_not_null()).select(ROW).unique()
     failing = con.sql(  # the failing rows' values, read again: few, unless the table is bad
-        f"select rowid as {ROW}, {quoted(contract.columns)} from {table}"
-        f" where rowid in (select {ROW} from failing_rows)"
+        f"select {row_id} as {ROW}, {quoted(contract.columns)} from {table}"
+        f" where {row_id} in (select {ROW} from failing_rows)"
         + ("" if failing_rows.height else " and false")
     ).pl()
     failing = failing.with_columns(pl.col(ROW).cast(pl.Int64))
     return outcome_of(rows, cases, failing, contract, validated)
+
+
+def checked_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[str, str]:
+    """The rows the contract holds for, as a table or a query in parentheses, and the name
+    of each row's identity (its rowid in the table). Of a log of versions, the latest of
+    each key: the superseded versions (few: a key's later changes) are found once and
+    registered on `con`, so that every read of the table skips them without ranking it."""
+    table = f'"{contract.schema}"."{contract.table}"'
+    if contract.versions_by is None:
+        return table, "rowid"
+    superseded = con.sql(
+        superseded_versions(table, contract.key, contract.versions_by)
+    ).to_arrow_table()
+    con.register(SUPERSEDED, superseded.rename_columns([VERSION]))
+    return (
+        f"(select rowid as {VERSION}, * from {table}"
+        f" where rowid not in (select {VERSION} from {SUPERSEDED}))",
+        VERSION,
+    )
 
 
 def quarantine(
@@ -361,14 +397,18 @@ def keep_watermark(
         )
 
 
-def source_facts(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, object]:
-    """Control totals per currency, last source change and how long ago it was."""
+def source_facts(
+    con: duckdb.DuckDBPyConnection, contract: Contract, rows: tuple[str, str] | None = None
+) -> dict[str, object]:
+    """Control totals per currency (of `checked_rows`, which `rows` may give), last source
+    change and how long ago it was."""
     facts: dict[str, object] = {}
     table = f'"{contract.schema}"."{contract.table}"'
     if contract.totals:
+        counted, _ = rows or checked_rows(con, contract)
         amount, currency = contract.totals
         totals = con.execute(
-            f"select {currency}, sum({amount}) from {table} group by 1 order by 1"
+            f"select {currency}, sum({amount}) from {counted} group by 1 order by 1"
         ).fetchall()
         facts["control_totals"] = dg.MetadataValue.json({str(c): str(a) for c, a in totals})
     if contract.changed_at:
@@ -406,10 +446,11 @@ def contract_check(contract: Contract, blocking: bool) -> dg.AssetChecksDefiniti
         check_name = dg.AssetCheckKey(asset, CHECK_NAME).to_user_string()
         with warehouse.connect(read_only=False) as con:
             since, through = validated_through(con, check_name, contract)
-            outcome = validate_table(con, contract, since=since)
+            rows = checked_rows(con, contract)
+            outcome = validate_table(con, contract, since=since, rows=rows)
             quarantine(con, check_name, asset, outcome)
             keep_watermark(con, check_name, contract, since, through, outcome)
-            facts = source_facts(con, contract)
+            facts = source_facts(con, contract, rows)
         return dg.AssetCheckResult(
             passed=outcome.passed,
             severity=severity,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from orchestration.alerts import CONTROLLER, INTEGRATION, PLATFORM
+from orchestration.checks.schemas import JOURNAL_VERSIONS, latest_versions
 
 WAREHOUSE, EXPORTS = "warehouse", "exports"
 
@@ -23,6 +24,16 @@ PERIOD_OF = """
     (select fiscal_period.period_id from marts.dim_fiscal_period as fiscal_period
      where {date} between fiscal_period.period_start_date and fiscal_period.period_end_date)
 """
+# raw_erp.journal_items is the log of journal line versions: the ERP's figures are the
+# latest version of each line (a count of the log would count versions); a line copied
+# within one load still counts twice
+ERP_JOURNAL_LINES = "({}) as journal_items".format(
+    latest_versions(
+        "raw_erp.journal_items",
+        ["company_code", "fiscal_year", "accounting_document", "ledger_gl_line_item"],
+        JOURNAL_VERSIONS,
+    )
+)
 PAYROLL_ACCOUNTS = "('600000', '601000', '602000')"
 PRODUCT_REVENUE_ACCOUNTS = "('400000', '401000', '402000', '403000', '404000')"
 
@@ -67,10 +78,10 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
                from reconciliation.source_erp_trial_balance group by all""",
         ),
         right=Side(
-            "raw_erp.journal_items",
-            """select company_code, fiscal_year || '-P' || lpad(fiscal_period::varchar, 2, '0'),
+            "raw_erp.journal_items (latest version of each key)",
+            f"""select company_code, fiscal_year || '-P' || lpad(fiscal_period::varchar, 2, '0'),
                    company_code_currency, sum(greatest(amount_in_company_code_currency, 0))
-               from raw_erp.journal_items group by all""",
+               from {ERP_JOURNAL_LINES} group by all""",
         ),
         owner_role=INTEGRATION,
         blocking=True,
@@ -86,10 +97,10 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
                from reconciliation.source_erp_trial_balance group by all""",
         ),
         right=Side(
-            "raw_erp.journal_items",
-            """select company_code, fiscal_year || '-P' || lpad(fiscal_period::varchar, 2, '0'),
+            "raw_erp.journal_items (latest version of each key)",
+            f"""select company_code, fiscal_year || '-P' || lpad(fiscal_period::varchar, 2, '0'),
                    'rows', count(*)
-               from raw_erp.journal_items group by all""",
+               from {ERP_JOURNAL_LINES} group by all""",
         ),
         owner_role=INTEGRATION,
         blocking=True,
@@ -134,11 +145,10 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
         name="erp_journal_lines_raw_vs_staging",
         description="ERP journal lines: every raw key once in staging, nothing lost or doubled.",
         left=Side(
-            "raw_erp.journal_items (distinct keys)",
-            """select company_code, fiscal_year || '-P' || lpad(fiscal_period::varchar, 2, '0'),
-                   'rows', count(distinct (company_code, fiscal_year, accounting_document,
-                                           ledger_gl_line_item))
-               from raw_erp.journal_items group by all""",
+            "raw_erp.journal_items (latest version of each key)",
+            f"""select company_code, fiscal_year || '-P' || lpad(fiscal_period::varchar, 2, '0'),
+                   'rows', count(*)
+               from {ERP_JOURNAL_LINES} group by all""",
         ),
         right=Side(
             "staging.stg_erp__journal_items",
