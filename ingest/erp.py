@@ -4,10 +4,19 @@ changes and all master data through the OData API.
 Bulk files and API changes are resources of this one source because both feed
 `raw_erp.journal_items`: one pipeline owns the table and its stored schema. The API
 cursor starts at the bulk history's high-water mark, so history never travels twice.
+
+`raw_erp.journal_items` is the log of journal line versions: both resources append
+(Arrow end to end), so a load costs what arrives, not a merge against the whole
+history. Each version is appended once: a bulk file is read once (its hash), the API's
+cursor skips what it loaded at its mark, and a record the API repeats across the pages
+of one load is taken once (`once_per_load`). Readers keep the latest version of each
+key (`last_change_date_time`, then `_dlt_load_id`): staging, the raw contract and the
+reconciliation checkpoints; raw's row count is not its number of journal lines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +27,7 @@ import pyarrow.parquet as pq
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
-from ingest.api import ClientCredentials, RequestLog, page_holds
+from ingest.api import ClientCredentials, RequestLog, page_holds, snake_case
 from ingest.extracts import ExtractError, read_parquet
 from ingest.resources import files_resource
 from ingest.rest import api_resource
@@ -101,6 +110,35 @@ def bulk_high_water_mark(folder: Path) -> tuple[datetime | None, list[str]]:
     return latest, sorted("|".join(str(v) for v in row.values()) for row in at_mark.to_pylist())
 
 
+def once_per_load(key: list[str], cursor: str) -> Callable[[pa.Table], pa.Table | None]:
+    """A map step that drops the rows of a version (key and last change) already taken in
+    the same load: a vendor repeats records across pages (the API is paged while it
+    changes), and an append would keep each copy. Quarantine tables pass unchanged (their
+    own step keeps one of each refused record). The versions seen are forgotten when the
+    load changes: a load that failed is extracted again whole."""
+    columns = [snake_case(name) for name in [*key, cursor]]
+    seen: set[tuple] = set()
+    current: list[str | None] = [None]
+
+    def take(table: pa.Table) -> pa.Table | None:
+        if not isinstance(table, pa.Table) or not set(columns) <= set(table.column_names):
+            return table
+        load_id = dlt.current.load_package_state()["load_id"]
+        if load_id != current[0]:
+            current[0] = load_id
+            seen.clear()
+        versions = zip(*(table.column(c).to_pylist() for c in columns), strict=True)
+        first = []
+        for version in versions:
+            first.append(version not in seen)
+            seen.add(version)
+        if all(first):
+            return table
+        return table.filter(pa.array(first)) if any(first) else None
+
+    return take
+
+
 def _bulk_columns(path: Path, columns: list[str], filters: list | None = None) -> pa.Table:
     try:
         return pq.read_table(path, columns=columns, filters=filters)
@@ -127,7 +165,7 @@ def erp(
         read_parquet,
         schemas.JOURNAL_ITEMS,
         ["company_code", "fiscal_year", "accounting_document", "ledger_gl_line_item"],
-        latest_by="last_change_date_time",
+        versions=True,
     )
     mark, loaded_at_mark = bulk_high_water_mark(history)
     log = request_log or RequestLog()
@@ -154,7 +192,7 @@ def erp(
             key=key,
             **common,
         )
-    yield api_resource(
+    changes = api_resource(
         client,
         "erp",
         JOURNAL_CHANGES,
@@ -166,3 +204,5 @@ def erp(
         initial_loaded=loaded_at_mark,
         **common,
     )
+    changes.apply_hints(write_disposition="append", columns={})  # no merge, no dedup_sort
+    yield changes.add_map(once_per_load(JOURNAL_KEY, CHANGED[0]))

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
+from dlt.common.schema import Schema
 from dlt.extract.resource import DltResource
 
 from ingest.api import QUARANTINE_HINTS
@@ -176,6 +177,14 @@ def quarantine_rows(
     ]
 
 
+def _without_merge_hints(schema: Schema, table: str) -> None:
+    """A table loaded by merge before it became a log keeps its merge-only column hint
+    (`dedup_sort`) in the stored schema, and dlt would warn on every load that it ignores
+    it: drop it. The table's rows, one version per key, are a log as they are."""
+    for column in schema.tables.get(table, {}).get("columns", {}).values():
+        column.pop("dedup_sort", None)
+
+
 def files_resource(
     name: str,
     folder: Path,
@@ -184,7 +193,7 @@ def files_resource(
     schema: pa.Schema,
     primary_key: list[str],
     non_negative: tuple[str, ...] = (),
-    latest_by: str | None = None,
+    versions: bool = False,
 ) -> DltResource:
     """Files in a folder matching `pattern`: only files not loaded before are read.
 
@@ -195,13 +204,19 @@ def files_resource(
     with the same load package as the rows: a crash mid-load loads them again.
     Rows are merged on their key, so a re-delivered file never doubles a row; a key
     in several files of one load is refused in all of them (which is current is
-    unknown). Where another resource merges into the same table in the same load (the
-    ERP's API changes), the version with the latest `latest_by` is the one kept.
+    unknown). With `versions`, rows are appended instead: the table is the log of every
+    version the files brought (the ERP's journal, which its API's changes append to), a
+    load costs what it brings rather than a merge against the whole history, and its
+    readers keep the latest version of each key (staging; the contract and checkpoints
+    over it). A file is still read once, and a key in several files of one load still
+    refused.
     """
     vendor_key = [n for n in schema.names if _NAMING.normalize_identifier(n) in primary_key]
 
     def rows() -> Iterator[pa.Table]:
         system = dlt.current.source_schema().name
+        if versions:
+            _without_merge_hints(dlt.current.source_schema(), name)
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
         landed = list(new_files(folder, pattern, loaded))
         elsewhere = keys_in_several_files([f.path for f in landed], reader, schema, primary_key)
@@ -231,6 +246,5 @@ def files_resource(
         rows,
         name=name,
         primary_key=primary_key,
-        write_disposition="merge",
-        columns={latest_by: {"dedup_sort": "desc"}} if latest_by else {},
+        write_disposition="append" if versions else "merge",
     )

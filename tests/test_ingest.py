@@ -16,11 +16,14 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from ingest.erp import JOURNAL_CHANGES, JOURNAL_KEY
 from ingest.landing import UnsafeFileName, safe_path
 from ingest.pipelines import SOURCES, load, pipeline
+from orchestration.checks.schemas import JOURNAL_VERSIONS, RAW, latest_versions
 from orchestration.ingest import raw_assets
 from orchestration.paths import Paths
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 from tests.conftest import query
+
+RAW_JOURNALS = next(c for c in RAW if (c.schema, c.table) == ("raw_erp", "journal_items"))
 
 
 class Lake:
@@ -95,7 +98,9 @@ def test_a_journal_line_in_the_bulk_files_and_the_api_of_one_load_keeps_its_late
     lake: Lake,
 ) -> None:
     """The ERP reverses an invoice after its bulk extract was cut: the first load brings
-    the invoice's lines from both the files and the API; the API's, changed later, win."""
+    the invoice's lines from both the files and the API. raw_erp.journal_items is the log
+    of versions: it holds both, once each, and its latest version (what staging, the
+    contract and the checkpoints read) is the API's, changed later."""
     lake.systems.advance_business_day()
     api = lake.systems.erp.tables["JournalEntryItems"].data
     reversed_lines = api.filter(pc.field("IsReversed")).to_pylist()
@@ -107,27 +112,39 @@ def test_a_journal_line_in_the_bulk_files_and_the_api_of_one_load_keeps_its_late
     }
     bulk = pq.read_table(lake.extracts / "erp" / "journal_items").select(list(JOURNAL_KEY))
     assert keys <= {tuple(row.values()) for row in bulk.to_pylist()}  # in the files too
+    latest = latest_versions("raw_erp.journal_items", RAW_JOURNALS.key, JOURNAL_VERSIONS)
+    columns = (
+        "company_code, fiscal_year, accounting_document, ledger_gl_line_item,"
+        " last_change_date_time, is_reversed, _file_name"
+    )
+    documents = [sorted({key[2] for key in keys})]
     with duckdb.connect(str(lake.warehouse), read_only=True) as con:
-        loaded = con.execute(
-            "select company_code, fiscal_year, accounting_document, ledger_gl_line_item,"
-            " last_change_date_time, is_reversed, _file_name"
-            " from raw_erp.journal_items where accounting_document in (select unnest(?))",
-            [sorted({key[2] for key in keys})],
+        versions = con.execute(
+            f"select {columns} from raw_erp.journal_items"
+            " where accounting_document in (select unnest(?))",
+            documents,
         ).fetchall()
-        (copies,) = con.execute(
-            "select count(*) - count(distinct (company_code, fiscal_year, accounting_document,"
-            " ledger_gl_line_item)) from raw_erp.journal_items"
+        loaded = con.execute(
+            f"select {columns} from ({latest}) where accounting_document in (select unnest(?))",
+            documents,
+        ).fetchall()
+        (lines, keys_in_raw, latest_rows) = con.execute(
+            "select count(*), count(distinct (company_code, fiscal_year, accounting_document,"
+            f" ledger_gl_line_item)), (select count(*) from ({latest}))"
+            " from raw_erp.journal_items"
         ).fetchone()
+    versions = [row for row in versions if row[:4] in keys]
     loaded = [row for row in loaded if row[:4] in keys]
-    assert len(loaded) == len(keys)  # one row per line
+    assert len(versions) == 2 * len(keys)  # the file's version and the API's, once each
+    assert sum(1 for row in versions if row[6] is not None) == len(keys)
+    assert len(loaded) == len(keys)  # one latest version per line
     assert {(r[4], r[5], r[6]) for r in loaded} == {
         (reversed_lines[0]["LastChangeDateTime"], True, None)
     }
-    assert copies == 0
-    # dlt's merge keeps one row of a key at random unless told which: the latest change
+    assert lines == keys_in_raw + len(keys)  # no other key has two versions
+    assert latest_rows == keys_in_raw
     schema = pipeline("erp", lake.warehouse, lake.dlt).default_schema
-    column = schema.tables["journal_items"]["columns"]["last_change_date_time"]
-    assert column.get("dedup_sort") == "desc"
+    assert schema.tables["journal_items"]["write_disposition"] == "append"
 
 
 def test_a_file_name_escaping_the_landing_folder_is_refused(lake: Lake, tmp_path: Path) -> None:
