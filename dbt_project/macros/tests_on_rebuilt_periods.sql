@@ -11,7 +11,9 @@
 
     relationships tests read every row: their answer also depends on the
     dimension, which can change under a period that was not rebuilt. Uniqueness
-    across periods is proven on every run by assert_every_journal_line_is_accounted_for.
+    across periods is proven on every run by assert_every_journal_line_is_accounted_for,
+    which counts each key a run rewrote in every period of the fact. The singular
+    tests over the journal lines read what a run changed the same way (see each).
 
     Overrides dbt's get_where_subquery (the `model` a generic test reads); a
     test's own `where` config still applies.
