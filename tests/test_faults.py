@@ -27,6 +27,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from ingest.api import RequestLog
 from ingest.crm import crm
 from ingest.pipelines import pipeline, source
+from orchestration.checks.schemas import JOURNAL_VERSIONS, latest_versions
 from orchestration.paths import REPO_ROOT
 from sandbox.api import Enterprise
 from sandbox.generate import generate
@@ -34,6 +35,10 @@ from tests.conftest import query
 
 JOURNALS = "JournalEntryItems"
 KEY = "company_code, fiscal_year, accounting_document, ledger_gl_line_item"
+# raw_erp.journal_items is the log of journal line versions: the ERP's lines are the latest
+JOURNAL_LINES = "({}) as journal_items".format(
+    latest_versions("raw_erp.journal_items", KEY.split(", "), JOURNAL_VERSIONS)
+)
 AMOUNTS = "amount_in_company_code_currency, amount_in_transaction_currency"
 
 
@@ -84,10 +89,10 @@ class Lake:
             return con.execute(sql).fetchall()
 
     def journals(self) -> tuple:
-        """Rows, distinct keys and amount totals of raw_erp.journal_items."""
+        """Rows, distinct keys and amount totals of the latest journal line versions."""
         return self.query(
             f"select count(*), count(distinct ({KEY})), sum(amount_in_company_code_currency),"
-            f" sum(amount_in_transaction_currency) from raw_erp.journal_items"
+            f" sum(amount_in_transaction_currency) from {JOURNAL_LINES}"
         )[0]
 
     def source_journals(self) -> tuple:
@@ -246,13 +251,13 @@ def test_a_changed_record_ends_as_its_latest_version_and_a_reversal_nets_to_zero
     lake.load("erp")
     originals = lake.query(
         "select distinct company_code, fiscal_year, accounting_document"
-        " from raw_erp.journal_items where is_reversed"
+        f" from {JOURNAL_LINES} where is_reversed"
     )
     assert len(originals) == 1  # the vendor invoice the day reversed: its lines changed
     company, year, original = originals[0]
     document = f"company_code = '{company}' and fiscal_year = {year} and accounting_document"
     versions = lake.query(
-        f"select count(*), count(*) filter (where is_reversed) from raw_erp.journal_items"
+        f"select count(*), count(*) filter (where is_reversed) from {JOURNAL_LINES}"
         f" where {document} = '{original}'"
     )[0]
     source = lake.systems.erp.tables[JOURNALS].data
@@ -263,12 +268,12 @@ def test_a_changed_record_ends_as_its_latest_version_and_a_reversal_nets_to_zero
     )
     assert versions == (len(lines), len(lines)) and len(lines) > 1
     (doc,) = lake.query(
-        f"select distinct accounting_document from raw_erp.journal_items where company_code ="
+        f"select distinct accounting_document from {JOURNAL_LINES} where company_code ="
         f" '{company}' and reversal_reference_document = '{original}' and fiscal_year = {year}"
     )[0]
     nets = lake.query(
         "select gl_account, sum(amount_in_company_code_currency),"
-        " sum(amount_in_transaction_currency) from raw_erp.journal_items"
+        f" sum(amount_in_transaction_currency) from {JOURNAL_LINES}"
         f" where {document} in ('{doc}', '{original}') group by all"
     )
     assert nets and {(txn, cc) for _, txn, cc in nets} == {(Decimal(0), Decimal(0))}
@@ -310,7 +315,7 @@ def test_a_business_day_loads_exactly_its_changes_and_raw_ties_to_the_erp_trial_
         url = page.get("@odata.nextLink")
     loaded = lake.query(
         "select company_code, fiscal_year, fiscal_period, gl_account,"
-        " sum(amount_in_company_code_currency) from raw_erp.journal_items group by all"
+        f" sum(amount_in_company_code_currency) from {JOURNAL_LINES} group by all"
     )
     assert len(served) > 500
     assert sorted(loaded) == sorted(served)
