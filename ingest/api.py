@@ -15,7 +15,9 @@ extract contract on the way in.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import json
 import time
 import weakref
@@ -26,6 +28,7 @@ import dlt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from dlt.common.configuration import configspec
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.sources.helpers.requests import Client
@@ -371,6 +374,29 @@ class Contract:
                 snake_case(self.cursor): self.cursors([r for r, _ in refused]),
             }
         )
+
+
+def csv_text(response: Response) -> pa.Table:
+    """A CSV response as a table of text, one column per field (an empty field is null),
+    parsed by Arrow; `MalformedPage` where it is not CSV or does not parse (cut short)."""
+    kind, content = response.headers.get("Content-Type", ""), response.content
+    if not kind.startswith("text/csv"):
+        raise MalformedPage(f"{response.url}: not CSV ({kind!r}, {len(content)} bytes)")
+    first_line = content.split(b"\n", 1)[0].decode(errors="replace")
+    header = next(csv.reader(io.StringIO(first_line)), [])
+    try:
+        return pa_csv.read_csv(
+            io.BytesIO(content),
+            read_options=pa_csv.ReadOptions(use_threads=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header}, strings_can_be_null=True
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise MalformedPage(
+            f"{response.url}: CSV of {len(content)} bytes does not parse (truncated?): "
+            f"{str(error).splitlines()[0]}"
+        ) from error
 
 
 class TableRows(Sequence[dict[str, Any]]):

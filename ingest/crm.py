@@ -8,19 +8,23 @@ load after it asks the JSON query API for the changes since the cursor.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import Iterator
 
 import dlt
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 from requests import Response
 
-from ingest.api import ClientCredentials, MalformedPage, RequestLog, page_holds, raise_for_status
+from ingest.api import (
+    ClientCredentials,
+    MalformedPage,
+    RequestLog,
+    csv_text,
+    page_holds,
+    raise_for_status,
+)
 from ingest.rest import api_resource
 from sandbox import schemas
 
@@ -104,31 +108,12 @@ class BulkQuery:
 
 
 def csv_records(response: Response) -> pa.Table:
-    """A Bulk API results page as a table of text, one column per CSV field (an empty
-    field is null), or `MalformedPage` where it is not the page its headers promise."""
-    kind = response.headers.get("Content-Type", "")
+    """A Bulk API results page as a table of text (`csv_text`), or `MalformedPage` where
+    it is not the page its headers promise."""
     promised = response.headers.get("Sforce-NumberOfRecords", "")
-    if not kind.startswith("text/csv") or not promised.isdigit():
-        raise MalformedPage(
-            f"{response.url}: not a CSV results page ({kind!r}, {len(response.content)} bytes)"
-        )
-    content = response.content
-    first_line = content.split(b"\n", 1)[0].decode(errors="replace")
-    header = next(csv.reader(io.StringIO(first_line)), [])
-    try:
-        page = pa_csv.read_csv(
-            io.BytesIO(content),
-            read_options=pa_csv.ReadOptions(use_threads=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as error:
-        raise MalformedPage(
-            f"{response.url}: CSV page of {len(content)} bytes does not parse (truncated?): "
-            f"{str(error).splitlines()[0]}"
-        ) from error
+    if not promised.isdigit():
+        raise MalformedPage(f"{response.url}: no Sforce-NumberOfRecords: not a results page")
+    page = csv_text(response)
     if page.num_rows != int(promised):
         raise MalformedPage(
             f"{response.url}: CSV page holds {page.num_rows} records,"
@@ -143,7 +128,8 @@ def crm(
     request_log: RequestLog | None = None,
     bulk: bool = True,
 ):
-    """Without `bulk`, the first load too comes through the JSON query API."""
+    """Without `bulk` (dlt config `sources.crm.bulk`, env `SOURCES__CRM__BULK=false`), the
+    first load too comes through the JSON query API."""
     log = request_log or RequestLog()
     client = RESTClient(
         base_url=base_url,

@@ -26,6 +26,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingest.api import RequestLog
 from ingest.crm import crm
+from ingest.payroll import payroll
 from ingest.pipelines import pipeline, source
 from orchestration.checks.schemas import JOURNAL_VERSIONS, latest_versions
 from orchestration.paths import REPO_ROOT
@@ -546,21 +547,26 @@ def test_a_bulk_results_page_always_cut_fails_the_load_and_the_next_run_loads_it
     assert raw == source
 
 
-def _bad_csv_rows(body: bytearray) -> None:
-    """A probability in words on the first row of the page, no Id on the second."""
-    lines = body.decode().split("\n")
-    header = next(csv.reader([lines[0]]))
-    rows = [next(csv.reader([line])) for line in lines[1:3]]
-    rows[0][header.index("Probability")] = "high"
-    rows[1][header.index("Id")] = ""
-    out = io.StringIO()
-    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
-    body[:] = "\n".join([lines[0], out.getvalue().rstrip("\n"), *lines[3:]]).encode()
+def _bad_csv_rows(field: str, value: str, key: str) -> Callable[[bytearray], None]:
+    """An edit of a CSV reply: `field` of the first row becomes `value`, the second row
+    loses its `key`."""
+
+    def edit(body: bytearray) -> None:
+        lines = body.decode().split("\n")
+        header = next(csv.reader([lines[0]]))
+        rows = [next(csv.reader([line])) for line in lines[1:3]]
+        rows[0][header.index(field)] = value
+        rows[1][header.index(key)] = ""
+        out = io.StringIO()
+        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+        body[:] = "\n".join([lines[0], out.getvalue().rstrip("\n"), *lines[3:]]).encode()
+
+    return edit
 
 
 def test_a_bad_csv_row_of_the_bulk_load_is_quarantined_with_its_reason(make_lake) -> None:
     lake = make_lake()
-    lake.systems.crm.inject("edit", "/results", edit=_bad_csv_rows)
+    lake.systems.crm.inject("edit", "/results", edit=_bad_csv_rows("Probability", "high", "Id"))
     lake.load("crm", "opportunities")
     served = len(lake.systems.crm.tables["Opportunity"])
     loaded = lake.query("select count(*) from raw_crm.opportunities")[0][0]
@@ -573,3 +579,106 @@ def test_a_bad_csv_row_of_the_bulk_load_is_quarantined_with_its_reason(make_lake
         ("missing required field(s) ['Id']", True),
     ]
     assert '"Probability": "high"' in quarantined[0][2]
+
+
+# ---------------------------------------------------------------- payroll first load by RaaS
+
+REPORTS = "/customreport2/"
+
+
+def _payroll_by_api(warehouse: Path, dlt_dir: Path) -> None:
+    pipeline("payroll", warehouse, dlt_dir).run(
+        payroll(request_log=RequestLog(), bulk=False), loader_file_format="parquet"
+    ).raise_on_failed_jobs()
+
+
+def _payroll_rows(warehouse: Path, table: str, key: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns where table_schema ="
+                " 'raw_payroll' and table_name = ? and column_name not like '\\_dlt%' escape '\\'"
+                " order by ordinal_position",
+                [table],
+            ).fetchall()
+        ]
+        return con.execute(
+            f"select {', '.join(names)} from raw_payroll.{table} order by {key}"
+        ).fetchall()
+
+
+def _reports_served(lake: Lake) -> int:
+    return sum(REPORTS in path for _, _, path in lake.systems.payroll.served)
+
+
+def test_payroll_first_load_by_custom_report_equals_the_api_path_and_the_next_day_comes_by_the_api(
+    make_lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCES__PAYROLL__BULK", "true")
+    lake = make_lake()
+    payroll_api = lake.systems.payroll
+    lake.load("payroll")
+    assert _reports_served(lake) == 2
+    asked = [path for _, _, path in payroll_api.served if path != payroll_api.token_path]
+    assert len(asked) == 4  # and one count per collection: no paging through the API
+    _payroll_by_api(tmp_path / "api.duckdb", tmp_path / "api_dlt")
+    for table, collection, key in (
+        ("workers", "workers", "worker_id"),
+        ("payroll_results", "payrollResults", "payroll_result_id"),
+    ):
+        rows = _payroll_rows(lake.warehouse, table, key)
+        assert len(rows) == len(payroll_api.tables[collection]) > 100
+        assert rows == _payroll_rows(tmp_path / "api.duckdb", table, key)
+        assert lake.cursor("payroll", table) == payroll_api.tables[collection].max_cursor()
+    lake.systems.advance_business_day()  # a worker is promoted
+    lake.load("payroll")
+    assert _reports_served(lake) == 2  # no new report: the API
+    assert lake.extracted("payroll").get("workers") == 1
+    assert lake.extracted("payroll").get("payroll_results", 0) == 0
+    workers = payroll_api.tables["workers"].data.sort_by("Worker_ID")
+    assert lake.query("select worker_id, job_profile from raw_payroll.workers order by 1") == list(
+        zip(workers["Worker_ID"].to_pylist(), workers["Job_Profile"].to_pylist(), strict=True)
+    )
+    assert lake.cursor("payroll", "workers") == payroll_api.tables["workers"].max_cursor()
+
+
+def test_a_custom_report_always_cut_fails_the_load_and_one_cut_once_is_asked_again(
+    make_lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCES__PAYROLL__BULK", "true")
+    lake = make_lake()
+    payroll_api = lake.systems.payroll
+    payroll_api.inject("truncate", REPORTS, times=3)
+    with pytest.raises(PipelineStepFailed, match=r"Finsync_Payroll_Results.*\(truncated\?\)"):
+        lake.load("payroll", "payroll_results")
+    assert lake.cursor("payroll", "payroll_results") is None
+    payroll_api.inject("truncate", REPORTS)
+    payroll_api.inject("error", REPORTS, status=503)
+    lake.load("payroll", "payroll_results")
+    assert lake.log.retries == 2 + 2  # the failed load asked twice again, then these two
+    assert _payroll_rows(lake.warehouse, "payroll_results", "payroll_result_id")[-1][0] == max(
+        payroll_api.tables["payrollResults"].data["Payroll_Result_ID"].to_pylist()
+    )
+    assert lake.query("select count(*) from raw_payroll.payroll_results")[0][0] == len(
+        payroll_api.tables["payrollResults"]
+    )
+
+
+def test_a_bad_csv_row_of_a_custom_report_is_quarantined_with_its_reason(
+    make_lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCES__PAYROLL__BULK", "true")
+    lake = make_lake()
+    lake.systems.payroll.inject(
+        "edit", REPORTS, edit=_bad_csv_rows("Gross_Earnings", "1.234", "Payroll_Result_ID")
+    )
+    lake.load("payroll", "payroll_results")
+    served = len(lake.systems.payroll.tables["payrollResults"])
+    loaded = lake.query("select count(*) from raw_payroll.payroll_results")[0][0]
+    quarantined = lake.query("select reason, record_key from raw_payroll.quarantine order by 1")
+    assert loaded + len(quarantined) == served
+    assert [(reason, key == "None") for reason, key in quarantined] == [
+        ("Gross_Earnings='1.234': Rescaling Decimal value would cause data loss", False),
+        ("missing required field(s) ['Payroll_Result_ID']", True),
+    ]

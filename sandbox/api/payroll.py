@@ -1,6 +1,11 @@
 """Payroll (Workday-like) API: workers and payroll results, offset/limit paging with
 `total`, and `updatedFrom` to select on last-update time; the payroll register's control
-totals per company, pay period and currency (what a loaded warehouse must match)."""
+totals per company, pay period and currency (what a loaded warehouse must match).
+
+For large extractions, Workday's Reports-as-a-Service: a custom report of every
+worker or payroll result, whole in one CSV, at
+`/ccx/service/customreport2/<tenant>/<owner>/<report>?format=csv` (no paging and no
+count: a client learns how many records to expect from the API's `total`)."""
 
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from sandbox import schemas
 from sandbox.api.erp import at
 from sandbox.api.paging import int_param, parse_timestamp, window
 from sandbox.api.service import Reply, Request, Service
-from sandbox.api.tables import Table, records
+from sandbox.api.tables import Table, csv_page, records
 
 ROOT = "/ccx/api/payroll/v1/finsync"
+REPORTS = "/ccx/service/customreport2/finsync/ISU_Finsync"
+REPORT_TABLES = {"Finsync_Workers": "workers", "Finsync_Payroll_Results": "payrollResults"}
 
 
 def read_jsonl(path: Path, schema: pa.Schema) -> pa.Table:
@@ -55,6 +62,7 @@ class PayrollApi(Service):
         for name in self.tables:
             self.routes[f"{ROOT}/{name}"] = self._collection(name)
         self.routes[f"{ROOT}/payrollRegister/totals"] = self._register_totals
+        self.routes[REPORTS] = self._report
         self._totals_of: tuple[int, pa.Table] | None = None
 
     def _collection(self, name: str):
@@ -68,6 +76,16 @@ class PayrollApi(Service):
             )
 
         return route
+
+    def _report(self, request: Request) -> Reply:
+        name = REPORT_TABLES.get(request.path.removeprefix(REPORTS).strip("/"))
+        if name is None:
+            return Reply({"error": f"no such report {request.path}"}, 404)
+        if request.query.get("format") != "csv":
+            return Reply({"error": "this tenant serves its reports as format=csv"}, 400)
+        return Reply(
+            csv_page(self.tables[name].changed_since(None)), headers={"Content-Type": "text/csv"}
+        )
 
     def register_totals(self) -> pa.Table:
         """Results and cost per company, pay period end and currency, as the register sums
