@@ -89,6 +89,7 @@ API_TABLES = {
     ),
 }
 JOURNAL_CHANGES = "journal_item_changes"
+REPEATED = "repeated_versions_dropped"  # a custom metric of JOURNAL_CHANGES
 JOURNAL_KEY = ["CompanyCode", "FiscalYear", "AccountingDocument", "LedgerGLLineItem"]
 JOURNAL_API_SCHEMA = schemas.JOURNAL_ITEMS.append(pa.field("IsReversed", pa.bool_()))
 
@@ -113,9 +114,10 @@ def bulk_high_water_mark(folder: Path) -> tuple[datetime | None, list[str]]:
 def once_per_load(key: list[str], cursor: str) -> Callable[[pa.Table], pa.Table | None]:
     """A map step that drops the rows of a version (key and last change) already taken in
     the same load: a vendor repeats records across pages (the API is paged while it
-    changes), and an append would keep each copy. Quarantine tables pass unchanged (their
-    own step keeps one of each refused record). The versions seen are forgotten when the
-    load changes: a load that failed is extracted again whole."""
+    changes), and an append would keep each copy. The rows dropped are counted in the
+    resource's metrics (`repeated_versions_dropped`). Quarantine tables pass unchanged
+    (their own step keeps one of each refused record). The versions seen are forgotten
+    when the load changes: a load that failed is extracted again whole."""
     columns = [snake_case(name) for name in [*key, cursor]]
     seen: set[tuple] = set()
     current: list[str | None] = [None]
@@ -134,6 +136,8 @@ def once_per_load(key: list[str], cursor: str) -> Callable[[pa.Table], pa.Table 
             seen.add(version)
         if all(first):
             return table
+        metrics = dlt.current.resource_metrics()
+        metrics[REPEATED] = metrics.get(REPEATED, 0) + first.count(False)
         return table.filter(pa.array(first)) if any(first) else None
 
     return take
