@@ -26,6 +26,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingest.api import RequestLog
 from ingest.crm import crm
+from ingest.erp import REPEATED
 from ingest.payroll import payroll
 from ingest.pipelines import pipeline, source
 from orchestration.checks.schemas import JOURNAL_VERSIONS, latest_versions
@@ -78,6 +79,16 @@ class Lake:
                 for resource, m in metric["resource_metrics"].items():
                     counts[resource] = counts.get(resource, 0) + m.items_count
         return {r: n for r, n in counts.items() if not r.startswith("_dlt")}
+
+    def repeated_versions_dropped(self) -> int:
+        """Rows of journal changes the last ERP run took once though the API sent more."""
+        trace = pipeline("erp", self.warehouse, self.dlt).last_trace
+        return sum(
+            m.custom_metrics.get(REPEATED, 0)
+            for metrics in trace.last_extract_info.metrics.values()
+            for metric in metrics
+            for m in metric["resource_metrics"].values()
+        )
 
     def cursor(self, system: str, resource: str):
         state = pipeline(system, self.warehouse, self.dlt).state
@@ -239,7 +250,7 @@ def test_records_repeated_across_pages_end_as_one_row(make_lake) -> None:
     lake.systems.erp.page_size = 200
     lake.systems.erp.inject("duplicate", JOURNALS, times=50)
     lake.load("erp", "journal_item_changes")
-    assert lake.extracted("erp")["journal_item_changes"] > lake.source_journals()[0]
+    assert lake.repeated_versions_dropped() > 0  # the API did repeat records
     assert lake.journals() == lake.source_journals()
 
 
