@@ -22,7 +22,7 @@ TRIAL_BALANCE = dg.AssetKey(["marts", "trial_balance"])
 
 @pytest.fixture(scope="module")
 def defs(paths: Paths) -> dg.Definitions:
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     return build(paths)
 
@@ -193,7 +193,7 @@ def test_a_table_checked_in_batches_fails_exactly_as_it_would_whole(broken: Brok
 
 def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) -> None:
     """The trial balance no longer sums to zero: its reporting files must not be republished."""
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     export = dg.AssetKey(["exports", "reporting_trial_balance"])
     published = (

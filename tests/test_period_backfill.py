@@ -36,7 +36,7 @@ def rows_by_period(paths: Paths, table: str) -> dict[str, tuple]:
 def backfill(
     paths: Paths, main_run, tmp_path_factory
 ) -> tuple[dict, dict, dg.ExecuteInProcessResult]:
-    from orchestration.definitions import build
+    from orchestration.graph import build
 
     assert main_run.is_node_success("dbt_models")  # the warehouse the backfill starts from
     copy = copy_data_dir(paths, tmp_path_factory.mktemp("backfill") / "data")
