@@ -41,7 +41,7 @@ def source_key(system: str) -> dg.AssetKey:
 
 class RawLayerTranslator(DagsterDltTranslator):
     """Keys raw tables by dataset and table, downstream of their source system.
-    The ERP's API journal changes merge into the bulk history's table: they are an
+    The ERP's API journal changes append to the bulk history's table: they are an
     asset of their own, upstream of `raw_erp/journal_items`."""
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
@@ -101,7 +101,7 @@ def with_load_facts(results: list, dlt_pipeline, paths: Paths, system: str, retr
                 items[resource] = items.get(resource, 0) + m.items_count
     quarantined = _quarantined(dlt_pipeline, paths, system)
     state = dlt_pipeline.state.get("sources", {}).get(system, {}).get("resources", {})
-    # the API's journal changes are upstream of the table they merge into: yield them first
+    # the API's journal changes are upstream of the table they append to: yield them first
     for result in sorted(results, key=lambda r: r.asset_key.path[-1] != JOURNAL_CHANGES):
         resource = result.asset_key.path[-1]
         last_change = _last_change(dlt_pipeline, paths, system, resource, state.get(resource, {}))

@@ -5,11 +5,13 @@
 -- Incremental on DuckDB: a run reads the raw rows loaded after the latest load it
 -- holds (_dlt_load_id) and merges the latest version of each of their keys, the
 -- one a rebuild from all of raw would keep: a key's new versions compete with the
--- version held (raw on Parquet appends versions instead of replacing them, and
--- the latest change wins there, not the latest load). int_gl_journal_lines
+-- version held (raw is a log: dlt appends each version, from the bulk files and
+-- the API alike, and the latest change wins, not the latest load; versions tied on
+-- both keep one row here, where the raw contract and checkpoints count each, so
+-- that a row copied within one load still shows there). int_gl_journal_lines
 -- rebuilds the periods of the lines loaded after the latest load it read; the
 -- rows a run merged carry its start (_built_at), and its tests read those.
--- raw_erp.journal_items cannot delete a line: dlt merges each version on the key
+-- raw_erp.journal_items cannot delete a line: dlt appends each version of a key
 -- and the ERP reverses a document with another one (a new line, and the
 -- original's new version); a line removed from raw by hand stays here until a
 -- --full-refresh, and assert_every_journal_line_is_accounted_for names it.
