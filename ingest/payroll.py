@@ -80,12 +80,12 @@ class CustomReport:
 
 @dlt.source(name="payroll", max_table_nesting=0)
 def payroll(
-    base_url: str = dlt.config.value, request_log: RequestLog | None = None, bulk: bool = False
+    base_url: str = dlt.config.value, request_log: RequestLog | None = None, bulk: bool = True
 ):
     """Workers carry PII: raw_payroll is the only place it lands; staging drops it.
-    With `bulk` (dlt config `sources.payroll.bulk`, env `SOURCES__PAYROLL__BULK=true`;
-    off by default for now) a table's first load is the custom report; without it the
-    first load too comes through the API."""
+    With `bulk` (dlt config `sources.payroll.bulk`, env `SOURCES__PAYROLL__BULK=false`
+    turns it off) a table's first load is the custom report; without it the first load
+    too comes through the API."""
     log = request_log or RequestLog()
     client = RESTClient(
         base_url=base_url,

@@ -1,6 +1,8 @@
 """Ingest: re-deliveries, drops and refused files (dlt into DuckDB, no Dagster), and
 the facts each raw asset's materialization reports."""
 
+import csv
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -236,8 +238,8 @@ def test_a_load_with_retries_and_bad_rows_reports_them(
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.1")
         payroll = systems.payroll
-        payroll.inject("error", "payrollResults", times=2)
-        payroll.inject("edit", "payrollResults", edit=_three_bad_records, after=2)
+        payroll.inject("error", "Finsync_Payroll_Results", times=2)
+        payroll.inject("edit", "Finsync_Payroll_Results", edit=_three_bad_records)
         asset = next(a for a in raw_assets(paths) if a.op.name == "load_payroll")
         with dg.instance_for_test() as instance:
             result = dg.materialize(
@@ -256,7 +258,14 @@ def test_a_load_with_retries_and_bad_rows_reports_them(
     assert facts["workers"]["rows_quarantined"] == 0
 
 
-def _three_bad_records(body: dict) -> None:
-    body["data"][0]["Gross_Earnings"] = {"amount": 1}
-    body["data"][1]["Employer_Taxes"] = "1.234"
-    body["data"][2]["Last_Updated"] = None
+def _three_bad_records(body: bytearray) -> None:
+    """The first load is the payroll results report (CSV): three of its rows go bad."""
+    lines = body.decode().split("\n")
+    header = next(csv.reader([lines[0]]))
+    rows = [next(csv.reader([line])) for line in lines[1:4]]
+    rows[0][header.index("Gross_Earnings")] = "one thousand"
+    rows[1][header.index("Employer_Taxes")] = "1.234"
+    rows[2][header.index("Last_Updated")] = ""
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    body[:] = "\n".join([lines[0], out.getvalue().rstrip("\n"), *lines[4:]]).encode()
