@@ -366,8 +366,9 @@ def _drift(body: dict) -> None:
 
 
 def test_schema_drift_adds_a_column_and_quarantines_bad_rows_with_their_reason(
-    make_lake,
+    make_lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SOURCES__PAYROLL__BULK", "false")  # the API's pages carry the load
     lake = make_lake()
     lake.systems.payroll.inject("edit", "payrollResults", edit=_drift)
     lake.load("payroll", "payroll_results")
@@ -438,10 +439,11 @@ def test_the_main_runs_trial_balance_movements_equal_the_erps_own(
 
 
 def test_a_server_capping_pages_below_the_clients_limit_fails_the_load_instead_of_losing_rows(
-    make_lake,
+    make_lake, monkeypatch
 ) -> None:
     """Offset paging steps by the client's limit: a server that caps the page lower would
     skip records without a word. The vendor's own total catches it."""
+    monkeypatch.setenv("SOURCES__PAYROLL__BULK", "false")  # the API's pages carry the load
     lake = make_lake()
     lake.systems.payroll.page_size = 200  # the client asks for 500 a page
     with pytest.raises(PipelineStepFailed, match=r"payroll/payroll_results: the API said \d+"):
@@ -624,9 +626,8 @@ def _reports_served(lake: Lake) -> int:
 
 
 def test_payroll_first_load_by_custom_report_equals_the_api_path_and_the_next_day_comes_by_the_api(
-    make_lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_lake, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("SOURCES__PAYROLL__BULK", "true")
     lake = make_lake()
     payroll_api = lake.systems.payroll
     lake.load("payroll")
@@ -655,9 +656,8 @@ def test_payroll_first_load_by_custom_report_equals_the_api_path_and_the_next_da
 
 
 def test_a_custom_report_always_cut_fails_the_load_and_one_cut_once_is_asked_again(
-    make_lake, monkeypatch: pytest.MonkeyPatch
+    make_lake,
 ) -> None:
-    monkeypatch.setenv("SOURCES__PAYROLL__BULK", "true")
     lake = make_lake()
     payroll_api = lake.systems.payroll
     payroll_api.inject("truncate", REPORTS, times=3)
@@ -677,9 +677,8 @@ def test_a_custom_report_always_cut_fails_the_load_and_one_cut_once_is_asked_aga
 
 
 def test_a_bad_csv_row_of_a_custom_report_is_quarantined_with_its_reason(
-    make_lake, monkeypatch: pytest.MonkeyPatch
+    make_lake,
 ) -> None:
-    monkeypatch.setenv("SOURCES__PAYROLL__BULK", "true")
     lake = make_lake()
     lake.systems.payroll.inject(
         "edit", REPORTS, edit=_bad_csv_rows("Gross_Earnings", "1.234", "Payroll_Result_ID")
