@@ -35,6 +35,7 @@ from orchestration.reconciliation.status import (
     declare,
     evaluate,
     open_breaks,
+    prepare,
 )
 from orchestration.resources import Exports, Warehouse
 
@@ -159,6 +160,7 @@ def reconciliation_status(warehouse: Warehouse, exports: Exports) -> dg.Material
     now = datetime.now(UTC)
     with warehouse.connect(read_only=False) as con:
         declare(con, of_stage(WAREHOUSE) + of_stage(EXPORTS))
+        prepare(con)
         evaluations = [evaluate(con, c, Path(exports.root), now) for c in of_stage(WAREHOUSE)]
         restatements = _new_restatements(con)
     _alert(evaluations)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.reconciliation.checkpoints import Checkpoint, Side
+from orchestration.reconciliation.checkpoints import SHARED, Checkpoint, Side
 
 SCHEMA = "reconciliation"
 STATUS = f"{SCHEMA}.reconciliation_status"
@@ -133,6 +133,13 @@ def declare(con: duckdb.DuckDBPyConnection, checkpoints: tuple[Checkpoint, ...])
             for c in checkpoints
         ],
     )
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """What several checkpoints read (`checkpoints.SHARED`), computed once on this connection
+    for the evaluations that follow: temporary tables, gone with the connection."""
+    for name, sql in SHARED.items():
+        con.execute(f"create or replace temp table {name} as {sql}")
 
 
 def evaluate(
