@@ -22,7 +22,7 @@ import json
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import dlt
 import orjson
@@ -39,6 +39,8 @@ from requests.exceptions import ConnectionError, Timeout  # noqa: A004 (requests
 
 QUARANTINE = "quarantine"
 _NAMING = NamingConvention()
+
+Fetched = TypeVar("Fetched")
 
 
 class MalformedPage(RuntimeError):
@@ -374,6 +376,21 @@ class Contract:
                 snake_case(self.cursor): self.cursors([r for r, _ in refused]),
             }
         )
+
+
+def asked_again(fetch: Callable[[], Fetched], attempts: int, log: RequestLog) -> Fetched:
+    """`fetch()`, asked again while what it gets is cut short or malformed
+    (`MalformedPage`), `attempts` times in all, each new ask counted as a retry; then the
+    last `MalformedPage` is raised and the load stops before it commits. A bulk export's
+    page or report is whole or not at all: the vendor keeps it to be read again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fetch()
+        except MalformedPage:
+            if attempt == attempts:
+                raise
+            log.retries += 1
+    raise ValueError(f"attempts must be at least 1, not {attempts}")
 
 
 def csv_text(response: Response) -> pa.Table:

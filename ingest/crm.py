@@ -21,6 +21,7 @@ from ingest.api import (
     ClientCredentials,
     MalformedPage,
     RequestLog,
+    asked_again,
     csv_text,
     page_holds,
     raise_for_status,
@@ -87,19 +88,16 @@ class BulkQuery:
         locator = ""
         while locator != "null":
             params = {"maxRecords": self.page_records} | ({"locator": locator} if locator else {})
-            for attempt in range(1, self.attempts + 1):
+
+            def page(params: dict = params) -> tuple[Response, pa.Table]:
                 response = self.client.get(
                     f"{JOBS}/{job}/results", params=params, hooks={"response": [raise_for_status]}
                 )
-                try:
-                    page = csv_records(response)
-                    break
-                except MalformedPage:
-                    if attempt == self.attempts:
-                        raise
-                    self.log.retries += 1
+                return response, csv_records(response)
+
+            response, table = asked_again(page, self.attempts, self.log)
             locator = response.headers.get("Sforce-Locator") or "null"
-            yield page
+            yield table
 
     @staticmethod
     def _json(response: Response) -> dict:

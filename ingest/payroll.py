@@ -18,6 +18,7 @@ from ingest.api import (
     ClientCredentials,
     MalformedPage,
     RequestLog,
+    asked_again,
     csv_text,
     page_holds,
     raise_for_status,
@@ -56,24 +57,22 @@ class CustomReport:
             self.collection, params={"limit": 1}, hooks={"response": [raise_for_status]}
         )
         count = first.json()["total"]
-        for attempt in range(1, self.attempts + 1):
+
+        def whole() -> pa.Table:
             response = self.client.get(
                 f"{REPORTS}/{self.report}",
                 params={"format": "csv"},
                 hooks={"response": [raise_for_status]},
             )
-            try:
-                report = csv_text(response)
-                if report.num_rows < count:
-                    raise MalformedPage(
-                        f"{response.url}: report of {report.num_rows} records, the API counts"
-                        f" {count} (truncated?)"
-                    )
-                break
-            except MalformedPage:
-                if attempt == self.attempts:
-                    raise
-                self.log.retries += 1
+            report = csv_text(response)
+            if report.num_rows < count:
+                raise MalformedPage(
+                    f"{response.url}: report of {report.num_rows} records, the API counts"
+                    f" {count} (truncated?)"
+                )
+            return report
+
+        report = asked_again(whole, self.attempts, self.log)
         pages = range(0, len(report), self.page_rows)
         return count, (report.slice(at, self.page_rows) for at in pages)
 
