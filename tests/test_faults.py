@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 import requests
+from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingest.api import RequestLog
@@ -456,19 +457,20 @@ def test_a_server_capping_pages_below_the_clients_limit_fails_the_load_instead_o
 CRM_TABLES = {"accounts": "Account", "opportunities": "Opportunity"}
 
 
-def _crm_rows(warehouse: Path, table: str) -> list[tuple]:
-    """A raw CRM table's rows without dlt's load columns, in key order."""
+def _raw_rows(warehouse: Path, table: str, key: str) -> list[tuple]:
+    """A raw table's (`raw_<system>.<table>`) rows without dlt's load columns, by `key`."""
+    schema, name = table.split(".")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         names = [
             row[0]
             for row in con.execute(
-                "select column_name from information_schema.columns where table_schema ="
-                " 'raw_crm' and table_name = ? and column_name not like '\\_dlt%' escape '\\'"
+                "select column_name from information_schema.columns where table_schema = ?"
+                " and table_name = ? and column_name not like '\\_dlt%' escape '\\'"
                 " order by ordinal_position",
-                [table],
+                [schema, name],
             ).fetchall()
         ]
-        return con.execute(f"select {', '.join(names)} from raw_crm.{table} order by id").fetchall()
+        return con.execute(f"select {', '.join(names)} from {table} order by {key}").fetchall()
 
 
 def _crm_requests(lake: Lake) -> dict[str, int]:
@@ -480,10 +482,10 @@ def _crm_requests(lake: Lake) -> dict[str, int]:
     }
 
 
-def _crm_by_api(warehouse: Path, dlt_dir: Path) -> None:
-    """The CRM's first load through the JSON query API, into another warehouse."""
-    pipeline("crm", warehouse, dlt_dir).run(
-        crm(request_log=RequestLog(), bulk=False), loader_file_format="parquet"
+def _by_api(source: DltSource, warehouse: Path, dlt_dir: Path) -> None:
+    """A source's first load through its JSON API (`bulk=False`), into another warehouse."""
+    pipeline(source.name, warehouse, dlt_dir).run(
+        source, loader_file_format="parquet"
     ).raise_on_failed_jobs()
 
 
@@ -512,11 +514,13 @@ def test_crm_first_load_by_bulk_equals_the_json_path_and_the_next_day_comes_by_t
     lake.load("crm")
     assert _crm_requests(lake)["queryAll"] == 0
     assert _crm_requests(lake)["results"] > len(CRM_TABLES)
-    _crm_by_api(tmp_path / "json.duckdb", tmp_path / "json_dlt")
+    _by_api(
+        crm(request_log=RequestLog(), bulk=False), tmp_path / "json.duckdb", tmp_path / "json_dlt"
+    )
     for table, sobject in CRM_TABLES.items():
-        rows = _crm_rows(lake.warehouse, table)
+        rows = _raw_rows(lake.warehouse, f"raw_crm.{table}", "id")
         assert len(rows) == len(crm_api.tables[sobject]) > 50
-        assert rows == _crm_rows(tmp_path / "json.duckdb", table)
+        assert rows == _raw_rows(tmp_path / "json.duckdb", f"raw_crm.{table}", "id")
         assert lake.cursor("crm", table) == crm_api.tables[sobject].max_cursor()
     served = _crm_requests(lake)
     lake.systems.advance_business_day()  # one opportunity changes stage, another is deleted
@@ -599,28 +603,6 @@ def test_a_bad_csv_row_of_the_bulk_load_is_quarantined_with_its_reason(make_lake
 REPORTS = "/customreport2/"
 
 
-def _payroll_by_api(warehouse: Path, dlt_dir: Path) -> None:
-    pipeline("payroll", warehouse, dlt_dir).run(
-        payroll(request_log=RequestLog(), bulk=False), loader_file_format="parquet"
-    ).raise_on_failed_jobs()
-
-
-def _payroll_rows(warehouse: Path, table: str, key: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = [
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns where table_schema ="
-                " 'raw_payroll' and table_name = ? and column_name not like '\\_dlt%' escape '\\'"
-                " order by ordinal_position",
-                [table],
-            ).fetchall()
-        ]
-        return con.execute(
-            f"select {', '.join(names)} from raw_payroll.{table} order by {key}"
-        ).fetchall()
-
-
 def _reports_served(lake: Lake) -> int:
     return sum(REPORTS in path for _, _, path in lake.systems.payroll.served)
 
@@ -634,14 +616,16 @@ def test_payroll_first_load_by_custom_report_equals_the_api_path_and_the_next_da
     assert _reports_served(lake) == 2
     asked = [path for _, _, path in payroll_api.served if path != payroll_api.token_path]
     assert len(asked) == 4  # and one count per collection: no paging through the API
-    _payroll_by_api(tmp_path / "api.duckdb", tmp_path / "api_dlt")
+    _by_api(
+        payroll(request_log=RequestLog(), bulk=False), tmp_path / "api.duckdb", tmp_path / "api_dlt"
+    )
     for table, collection, key in (
         ("workers", "workers", "worker_id"),
         ("payroll_results", "payrollResults", "payroll_result_id"),
     ):
-        rows = _payroll_rows(lake.warehouse, table, key)
+        rows = _raw_rows(lake.warehouse, f"raw_payroll.{table}", key)
         assert len(rows) == len(payroll_api.tables[collection]) > 100
-        assert rows == _payroll_rows(tmp_path / "api.duckdb", table, key)
+        assert rows == _raw_rows(tmp_path / "api.duckdb", f"raw_payroll.{table}", key)
         assert lake.cursor("payroll", table) == payroll_api.tables[collection].max_cursor()
     lake.systems.advance_business_day()  # a worker is promoted
     lake.load("payroll")
@@ -668,7 +652,8 @@ def test_a_custom_report_always_cut_fails_the_load_and_one_cut_once_is_asked_aga
     payroll_api.inject("error", REPORTS, status=503)
     lake.load("payroll", "payroll_results")
     assert lake.log.retries == 2 + 2  # the failed load asked twice again, then these two
-    assert _payroll_rows(lake.warehouse, "payroll_results", "payroll_result_id")[-1][0] == max(
+    results = _raw_rows(lake.warehouse, "raw_payroll.payroll_results", "payroll_result_id")
+    assert results[-1][0] == max(
         payroll_api.tables["payrollResults"].data["Payroll_Result_ID"].to_pylist()
     )
     assert lake.query("select count(*) from raw_payroll.payroll_results")[0][0] == len(
