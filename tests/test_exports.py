@@ -15,8 +15,15 @@ import pytest
 from orchestration.checks.schemas import PRODUCTS
 from orchestration.checks.suites import validate
 from orchestration.exports.fpa import ACTUALS, LISTS, MANIFEST, ActualsDoNotTie, tie
-from orchestration.exports.publish import publish
-from orchestration.exports.reporting import DIMENSIONS, PERIOD_MARTS, SCHEMA_FILE
+from orchestration.exports.publish import publish, stored_fingerprint
+from orchestration.exports.reporting import (
+    DIMENSIONS,
+    PERIOD_MARTS,
+    SCHEMA_FILE,
+    period_file,
+    reporting_key,
+)
+from orchestration.partitions import period_id
 from orchestration.paths import Paths
 from tests.conftest import query
 from tests.copies import copy_data_dir
@@ -236,6 +243,98 @@ def test_period_marts_are_hive_partitioned_datasets_with_a_schema(
     assert all(p.name.startswith("period=") for p in dataset.iterdir() if p.is_dir())
     assert schema["partitioning"] == {"style": "hive", "columns": ["period"], "from": "period_id"}
     assert [(c["name"], c["type"]) for c in schema["columns"]] == columns
+
+
+FACT = "fct_gl_journal_lines"
+
+
+def export_fact(copy: Paths) -> tuple[dict[str, bool], dict[str, tuple[int, str]]]:
+    """Materialize the GL fact's reporting dataset alone, every period (an unpartitioned
+    run); returns whether each period's file was rewritten, by period id, and the files."""
+    from orchestration.graph import build
+
+    key = reporting_key(FACT)
+    job = dg.define_asset_job("fact_only", selection=dg.AssetSelection.assets(key))
+    defs = dg.Definitions.merge(build(copy), dg.Definitions(jobs=[job]))
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("fact_only").execute_in_process(instance=instance)
+    assert result.success
+    rewritten = {
+        period_id(event.partition): event.materialization.metadata["rewritten"].value
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == key and event.partition
+    }
+    return rewritten, fingerprints(copy.exports / "reporting" / FACT)
+
+
+def rows_differing(paths: Paths, period: str, file: Path) -> int:
+    """Rows in the fact's period or in the file, but not in both (as multisets)."""
+    in_mart = f"select * from marts.{FACT} where period_id = '{period}'"
+    in_file = "select * from read_parquet(?, hive_partitioning = false)"
+    [(differing,)] = query(
+        paths,
+        f"select count(*) from (({in_mart} except all {in_file})"
+        f" union all ({in_file} except all {in_mart}))",
+        [str(file), str(file)],
+    )
+    return differing
+
+
+def test_reporting_rerun_rewrites_only_period_files_tampered_with_or_whose_rows_changed(
+    paths: Paths, main_run, tmp_path: Path
+) -> None:
+    """Files are compared by rows (the fingerprint in their footer), not bytes: over the same
+    marts no file is rewritten, nor one whose rows were put in another order; a file cut
+    short, a file of the period's very rows written without the fingerprint, and the period
+    whose mart row changed are rewritten, each with the mart's rows, and no other file."""
+    copy = copy_data_dir(paths, tmp_path / "data")
+    periods = {"cut": "2025-P03", "unsigned": "2025-P04", "updated": "2025-P05"}
+    files = {name: period_file(copy.exports / "reporting", FACT, p) for name, p in periods.items()}
+    first = fingerprints(copy.exports / "reporting" / FACT)
+
+    rerun, unchanged = export_fact(copy)
+
+    reordered = period_file(copy.exports / "reporting", FACT, "2025-P06")
+    with duckdb.connect() as con:
+        footer = stored_fingerprint(con, reordered)
+        keys = ", ".join(f"{key}: ?" for key in footer)
+        con.execute(
+            f"copy (from read_parquet(?) order by journal_line_key desc) to '{tmp_path}/r.parquet'"
+            f" (format parquet, compression zstd, kv_metadata {{{keys}}})",
+            [str(reordered), *footer.values()],
+        )
+    (tmp_path / "r.parquet").replace(reordered)
+    files["cut"].write_bytes(files["cut"].read_bytes()[: files["cut"].stat().st_size // 2])
+    with duckdb.connect(str(copy.warehouse)) as con:
+        con.execute(
+            f"copy (select * from marts.{FACT} where period_id = ?) to '{files['unsigned']}'"
+            " (format parquet, compression zstd)",
+            [periods["unsigned"]],
+        )
+        [(updated,)] = con.execute(
+            f"update marts.{FACT} set amount_txn = amount_txn + 0.01 where journal_line_key ="
+            f" (select min(journal_line_key) from marts.{FACT} where period_id = ?)",
+            [periods["updated"]],
+        ).fetchall()
+        footers = [stored_fingerprint(con, files[name]) for name in ("cut", "unsigned")]
+    before = fingerprints(copy.exports / "reporting" / FACT)
+    rewritten, after = export_fact(copy)
+    changed = sorted(name for name in after if after[name] != before[name])
+    expected = sorted(f"period={period}/data.parquet" for period in periods.values())
+    with duckdb.connect() as con:
+        signed = [stored_fingerprint(con, file) for file in files.values()]
+
+    assert len(rerun) == PERIODS and not any(rerun.values())
+    assert unchanged == first  # same marts: every file left alone, mtime too
+    assert updated == 1 and footers == [None, {}]  # unreadable; readable, no fingerprint
+    assert changed == expected
+    assert before["period=2025-P06/data.parquet"] != first["period=2025-P06/data.parquet"]
+    assert sorted(p for p, again in rewritten.items() if again) == sorted(periods.values())
+    assert sorted(after) == sorted(first)  # every period's file, no partial file left
+    assert all(footer and footer["finsync_rows"] for footer in signed)
+    assert {p: rows_differing(copy, p, files[n]) for n, p in periods.items()} == dict.fromkeys(
+        periods.values(), 0
+    )
 
 
 @pytest.mark.parametrize("mart", DIMENSIONS)

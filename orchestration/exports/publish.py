@@ -1,18 +1,32 @@
-"""Write an export file so that a reader never sees half of it, and only when it changed."""
+"""Write an export file so that a reader never sees half of it, and only when it changed.
+
+Two ways to tell "changed". `publish` compares bytes: its query orders every row, so the
+same data gives the same file (the FP&A import files, CSV). `publish_rows` compares rows:
+it stores a fingerprint of the rows it wrote in the Parquet file's footer and writes
+again only when the warehouse's rows differ from it, so its query need not be ordered
+(the reporting datasets: at scale 10, the GL fact's 10M rows took 17.2 s to write in key
+order and 6.8 s unordered).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
+PARQUET = "format parquet, compression zstd"
 FORMATS = {
     "csv": "(format csv, header true)",
-    "parquet": "(format parquet, compression zstd)",
+    "parquet": f"({PARQUET})",
 }
+# Bump when how rows are written or fingerprinted changes: files of another format are
+# written anew. The DuckDB version is stored beside it, as `hash` may differ between versions.
+FINGERPRINT_FORMAT = 1
+ROW = "__fingerprinted_row"  # the alias whose `hash` digests a whole row
 
 
 def sha256(path: Path) -> str:
@@ -66,3 +80,85 @@ def publish_bytes(content: bytes, target: Path) -> bool:
     partial.write_bytes(content)
     os.replace(partial, target)
     return True
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, str]:
+    """What `query` gives, as stored in a Parquet footer: its columns (names and types:
+    DuckDB's row `hash` sees neither), row count and the sum of each whole row's `hash`,
+    an order-free digest of the multiset of rows (as `published.fingerprints` does for
+    the published copy), with the format and DuckDB version that computed them."""
+    columns = [(name, kind) for name, kind, *_ in con.execute(f"describe {query}").fetchall()]
+    [(rows, digest)] = con.execute(
+        f"select count(*), coalesce(sum(hash({ROW})), 0) from ({query}) as {ROW}"
+    ).fetchall()
+    return {
+        "finsync_format": str(FINGERPRINT_FORMAT),
+        "finsync_duckdb_version": duckdb.__version__,
+        "finsync_columns": json.dumps(columns),
+        "finsync_rows": str(rows),
+        "finsync_row_hash_sum": str(digest),
+    }
+
+
+def stored_fingerprint(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str] | None:
+    """The fingerprint in a Parquet file's footer (read alone, not the rows), or None
+    when there is no file or DuckDB cannot read its footer (cut off, not Parquet)."""
+    if not path.exists():
+        return None
+    try:
+        found = con.execute(
+            "select decode(key), decode(value) from parquet_kv_metadata(?)"
+            " where starts_with(decode(key), 'finsync_')",
+            [str(path)],
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    return dict(found)
+
+
+def publish_rows(
+    con: duckdb.DuckDBPyConnection, query: str, target: Path, order: str | None = None
+) -> dict[str, object]:
+    """COPY `query` to a Parquet file at `target`, unless the file there holds its rows.
+
+    "Holds its rows" is judged by the fingerprint in the file's footer (`fingerprint`:
+    columns, row count, sum of row hashes, format, DuckDB version) against the same
+    fingerprint of `query` in the warehouse, so the rows need no order: a complete sort
+    would only serve to give equal bytes. An equal file is left alone (its mtime too); a
+    file that differs, lacks the fingerprint or cannot be read is written anew: COPY to a
+    temporary name beside it with the fingerprint in its footer, then an atomic rename.
+    The fingerprint and the rows are read in one transaction: they are of the same rows.
+    `order` (an `order by` list) orders the rows of the file, for tidiness only.
+    A file whose data pages were changed in place but whose footer was kept is not
+    detected: reading every row back would cost what the write costs.
+    Returns the row count, the sha256 of the file on disk and whether it was replaced.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    stored = stored_fingerprint(con, target)  # before: a failed read aborts a transaction
+    con.begin()
+    try:
+        wanted = fingerprint(con, query)
+        unchanged = stored == wanted
+        if not unchanged:
+            metadata = ", ".join(f"{key}: ?" for key in wanted)
+            ordered = f"{query} order by {order}" if order else query
+            [(rows,)] = con.execute(
+                f"copy ({ordered}) to '{partial}' ({PARQUET}, kv_metadata {{{metadata}}})",
+                list(wanted.values()),
+            ).fetchall()
+            if rows != int(wanted["finsync_rows"]):  # one snapshot: cannot differ
+                raise RuntimeError(f"{target}: wrote {rows} rows of {wanted['finsync_rows']}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        partial.unlink(missing_ok=True)
+        raise
+    if not unchanged:
+        os.replace(partial, target)
+    return {
+        "rows": int(wanted["finsync_rows"]),
+        "sha256": sha256(target),
+        "path": str(target),
+        "rewritten": not unchanged,
+    }
