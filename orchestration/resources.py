@@ -41,7 +41,7 @@ def duckdb_settings() -> dict[str, str]:
     - `memory_limit` 2GB (`FINSYNC_DUCKDB_MEMORY_LIMIT` overrides it, as it does dbt's 4GB):
       DuckDB's default is 80% of the machine per process, and the Dagster process and dbt's
       subprocess would each claim it. Nothing here needs more: the contracts' table-wide
-      rules are aggregates, the exports sort one fiscal period at a time, the published copy
+      rules are aggregates, the exports read one fiscal period at a time, the published copy
       streams table to table; beyond the limit DuckDB spills to disk. The contracts' polars
       batches (orchestration/checks/suites.py) are outside DuckDB's count and bounded apart.
     - `threads`: every core this process may run on. One step holds the warehouse at a time
@@ -50,7 +50,8 @@ def duckdb_settings() -> dict[str, str]:
       write two periods at once) share the connection's pool of threads.
     - `preserve_insertion_order` stays true (DuckDB's default): a query without `order by`
       returns a table's rows in their order, which a reader here may count on. The exports
-      order their rows themselves (same marts, same bytes), and the published copy, which
+      that compare bytes order their rows themselves (the FP&A files: same marts, same
+      bytes), the reporting files compare rows (a fingerprint), and the published copy, which
       need not keep an order, wrote no faster without it (scale 1: the same CPU seconds,
       690 MB instead of 470 MB), so nothing here turns it off.
     """

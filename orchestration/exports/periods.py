@@ -44,7 +44,7 @@ def publish_periods(
     period when the run itself is not partitioned. Returns metadata per period.
 
     Periods are written by `workers` threads, each on a cursor of its own (DuckDB runs them
-    side by side and releases the GIL): one period's query, sorted and written as one file,
+    side by side and releases the GIL): one period's query, written as one file,
     keeps few cores busy, two keep both. Materializations are logged in period order, from
     this thread; a period that fails is raised after the others' are logged."""
     partitioned = context.has_partition_key_range or context.has_partition_key
