@@ -276,12 +276,6 @@ final as (
 
 )
 
--- A run that rebuilds periods stores their few lines in period order, so that
--- fct_gl_journal_lines reads the rebuilt periods' row groups only. A full build
--- keeps raw's load order instead: the ERP's bulk files hold a fiscal period each,
--- so a row group already holds about two periods (2.5 at scale 10, 1.3 sorted),
--- and sorting ten million wide lines cost a third of this model's build.
+-- stored in period order: fct_gl_journal_lines reads the rebuilt periods' row groups only
 select * from final
-{%- if is_incremental() %}
 order by period_id
-{%- endif %}

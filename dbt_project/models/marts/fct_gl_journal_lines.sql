@@ -136,8 +136,8 @@ final as (
 
 )
 
--- without a sort: int_gl_journal_lines keeps a period's lines in few row groups
--- (see its end), and the scan and the joins to small tables keep a row group's
--- rows together, so a period's export or rebuild reads few row groups (sorting
--- every line again cost a third of this model's full build)
+-- in period order without a sort: int_gl_journal_lines is stored in period order,
+-- and the scan and the joins to small tables keep a row group's rows together, so
+-- a period's export or rebuild still reads its own row groups only (sorting every
+-- line again cost a third of this model's full build)
 select * from final
