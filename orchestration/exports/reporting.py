@@ -9,9 +9,10 @@ the others' files alone. Dimensions are one file each (`dim_account/data.parquet
 A file is rewritten only when its rows change: each file's footer holds a fingerprint of
 the rows it was written with (row count and sum of row hashes, with its columns; see
 `publish_rows`), compared to the mart's rows before writing. The rows of a period file are
-in no particular order: ordering them only served to give equal bytes for equal rows, and
-cost most of the export (scale 10, the GL fact: 17.2 s sorted, 6.8 s unsorted). A BI query
-orders its rows itself. Dimension files stay in key order: they are small, so it costs
+in no particular order: ordering them only served to give equal bytes for equal rows
+(scale 10, the GL fact's 24 files two at a time: 11.4 s sorted, 9.9 s unsorted with the
+fingerprints; scale 3, a rerun over the same marts: 3.1 s, now 0.4 s). A BI query orders
+its rows itself. Dimension files stay in key order: they are small, so it costs
 next to nothing, and a person opening one reads it in code order.
 """
 
