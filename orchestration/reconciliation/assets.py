@@ -33,9 +33,8 @@ from orchestration.reconciliation.status import (
     STATUS,
     Evaluation,
     declare,
-    evaluate,
+    evaluate_all,
     open_breaks,
-    prepare,
 )
 from orchestration.resources import Exports, Warehouse
 
@@ -160,8 +159,7 @@ def reconciliation_status(warehouse: Warehouse, exports: Exports) -> dg.Material
     now = datetime.now(UTC)
     with warehouse.connect(read_only=False) as con:
         declare(con, of_stage(WAREHOUSE) + of_stage(EXPORTS))
-        prepare(con)
-        evaluations = [evaluate(con, c, Path(exports.root), now) for c in of_stage(WAREHOUSE)]
+        evaluations = evaluate_all(con, of_stage(WAREHOUSE), Path(exports.root), now)
         restatements = _new_restatements(con)
     _alert(evaluations)
     sink = AlertSink.from_env()
@@ -246,7 +244,7 @@ def checkpoint_check(checkpoint: Checkpoint, asset: dg.AssetKey) -> dg.AssetChec
 def export_reconciliation(warehouse: Warehouse, exports: Exports) -> dg.MaterializeResult:
     now = datetime.now(UTC)
     with warehouse.connect(read_only=False) as con:
-        evaluations = [evaluate(con, c, Path(exports.root), now) for c in of_stage(EXPORTS)]
+        evaluations = evaluate_all(con, of_stage(EXPORTS), Path(exports.root), now)
     _alert(evaluations)
     return dg.MaterializeResult(metadata=_summary(evaluations))
 

@@ -13,6 +13,7 @@ A break that opens is returned as new, so that its owner is alerted once, not ev
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -135,11 +136,24 @@ def declare(con: duckdb.DuckDBPyConnection, checkpoints: tuple[Checkpoint, ...])
     )
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """What several checkpoints read (`checkpoints.SHARED`), computed once on this connection
-    for the evaluations that follow: temporary tables, gone with the connection."""
-    for name, sql in SHARED.items():
-        con.execute(f"create or replace temp table {name} as {sql}")
+def prepare(con: duckdb.DuckDBPyConnection, names: Iterable[str] = SHARED) -> None:
+    """What several checkpoints read (`checkpoints.SHARED`, or those of `names`), computed
+    once on this connection for the evaluations that follow: temporary tables, gone with
+    the connection."""
+    for name in names:
+        con.execute(f"create or replace temp table {name} as {SHARED[name]}")
+
+
+def evaluate_all(
+    con: duckdb.DuckDBPyConnection,
+    checkpoints: tuple[Checkpoint, ...],
+    exports: Path,
+    now: datetime,
+) -> list[Evaluation]:
+    """`evaluate` each checkpoint, after preparing the shared tables any of them reads."""
+    read = " ".join(comparison_sql(checkpoint, exports) for checkpoint in checkpoints)
+    prepare(con, [name for name in SHARED if name in read])
+    return [evaluate(con, checkpoint, exports, now) for checkpoint in checkpoints]
 
 
 def evaluate(
