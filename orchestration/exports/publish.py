@@ -24,8 +24,28 @@ FORMATS = {
 }
 # Bump when how rows are written or fingerprinted changes: files of another format are
 # written anew. The DuckDB version is stored beside it, as `hash` may differ between versions.
-FINGERPRINT_FORMAT = 1
+FINGERPRINT_FORMAT = 2
 ROW = "__fingerprinted_row"  # the alias whose `hash` digests a whole row
+TEXT_SHIFT = 5  # `row_digest` hashes each text column again from this character on
+
+
+def row_digest(row: str, columns: list[tuple[str, str]]) -> str:
+    """SQL of a 64-bit digest of the row `row` (a table alias), whose `columns` are (name,
+    DuckDB type): DuckDB's `hash` of the whole row, and of each text column again four
+    characters on.
+
+    DuckDB's `hash` of a string longer than twelve bytes loses bits of the characters at
+    some offsets in each eight (6 and 7 among them): 'erp|US01|2025|9000002099|2' and
+    'erp|US02|2025|9000002090|2' share one, so an edit of two such characters of one text
+    can leave a row's hash as it was. Four characters on, the same edit falls on offsets
+    whose bits are kept: over every pair of positions in strings of 20, 40 and 64
+    characters, no edit of both to printable characters left both hashes equal, while
+    `hash` alone missed 54 of those pairs' edits. The second hash costs about a quarter
+    more (scale 10, every GL line: 1.06 -> 1.34 s)."""
+    shifted = [
+        f'substr({row}."{name}", {TEXT_SHIFT})' for name, kind in columns if kind == "VARCHAR"
+    ]
+    return f"hash({', '.join([row, *shifted])})"
 
 
 def sha256(path: Path) -> str:
@@ -83,12 +103,12 @@ def publish_bytes(content: bytes, target: Path) -> bool:
 
 def fingerprint(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, str]:
     """What `query` gives, as stored in a Parquet footer: its columns (names and types:
-    DuckDB's row `hash` sees neither), row count and the sum of each whole row's `hash`,
+    DuckDB's row `hash` sees neither), row count and the sum of each row's `row_digest`,
     an order-free digest of the multiset of rows (as `published.fingerprints` does for
     the published copy), with the format and DuckDB version that computed them."""
     columns = [(name, kind) for name, kind, *_ in con.execute(f"describe {query}").fetchall()]
     [(rows, digest)] = con.execute(
-        f"select count(*), coalesce(sum(hash({ROW})), 0) from ({query}) as {ROW}"
+        f"select count(*), coalesce(sum({row_digest(ROW, columns)}), 0) from ({query}) as {ROW}"
     ).fetchall()
     return {
         "finsync_format": str(FINGERPRINT_FORMAT),
@@ -121,7 +141,7 @@ def publish_rows(
     """COPY `query` to a Parquet file at `target`, unless the file there holds its rows.
 
     "Holds its rows" is judged by the fingerprint in the file's footer (`fingerprint`:
-    columns, row count, sum of row hashes, format, DuckDB version) against the same
+    columns, row count, sum of row digests, format, DuckDB version) against the same
     fingerprint of `query` in the warehouse, so the rows need no order: a complete sort
     would only serve to give equal bytes. An equal file is left alone (its mtime too); a
     file that differs, lacks the fingerprint or cannot be read is written anew: COPY to a

@@ -21,8 +21,9 @@ in it:
 - a table whose columns (names, types, order) differ, or that is new, is copied whole;
 - every other table is compared part by part: per `period_id` when it has that (text) column and
   at least PARTITION_MIN_ROWS rows, else as one part. A part's fingerprint is its row count
-  and the sum of DuckDB's `hash` of each whole row, an order-free digest of the multiset of
-  rows. Only the warehouse side is computed: the published side is the fingerprint stored
+  and the sum of each row's `row_digest` (DuckDB's `hash` of the whole row and of its
+  text four characters on: see publish.py), an order-free digest of the multiset of rows.
+  Only the warehouse side is computed: the published side is the fingerprint stored
   in `main.publication_parts` when the part was written (the file is read-only for
   everyone and written only here). A part whose fingerprint differs is deleted and
   inserted again, a part on one side only inserted or deleted; a small table, or one whose
@@ -45,6 +46,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.exports.publish import row_digest
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.resources import Exports, Warehouse
 
@@ -53,13 +55,13 @@ FILE_NAME = "finsync.duckdb"
 SCHEMAS = ("marts", "reconciliation")
 # Bump when what the file holds, or how parts are fingerprinted, changes: a file of another
 # format is written anew rather than updated.
-FORMAT = 2
+FORMAT = 3
 PARTITION_COLUMN = "period_id"
 # Below one DuckDB row group, replacing a table whole costs no more than comparing it by part.
 PARTITION_MIN_ROWS = 122_880
-ROW = "__published_row"  # the alias whose `hash` digests a whole row
+ROW = "__published_row"  # the alias whose `row_digest` digests a whole row
 
-Fingerprints = dict[str | None, tuple[int, int]]  # part -> (rows, sum of row hashes)
+Fingerprints = dict[str | None, tuple[int, int]]  # part -> (rows, sum of row digests)
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,13 @@ def tables_of(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tu
     return tables
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, name: str, by_period: bool) -> Parts:
-    """Rows and the sum of row hashes in the warehouse, per period or for the whole table."""
+def fingerprints(
+    con: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, str]], by_period: bool
+) -> Parts:
+    """Rows and the sum of row digests in the warehouse, per period or for the whole table."""
     part = PARTITION_COLUMN if by_period else "null::varchar"
     found = con.execute(
-        f"select {part}, count(*), coalesce(sum(hash({ROW})), 0)"
+        f"select {part}, count(*), coalesce(sum({row_digest(ROW, columns)}), 0)"
         f" from {quoted(name)} as {ROW} group by all"
     ).fetchall()
     return Parts(by_period, {key: (int(rows), int(digest)) for key, rows, digest in found})
@@ -174,7 +178,7 @@ def update_tables(
     for name, columns in wanted.items():
         [(rows,)] = con.execute(f"select count(*) from {quoted(name)}").fetchall()
         by_period = rows >= PARTITION_MIN_ROWS and (PARTITION_COLUMN, "VARCHAR") in columns
-        parts[name] = now = fingerprints(con, name, by_period)
+        parts[name] = now = fingerprints(con, name, columns, by_period)
         before = (previous or {}).get(name)
         publication.rows[name] = rows
         if before is not None and before == now and present.get(name) == columns:

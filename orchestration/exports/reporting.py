@@ -7,7 +7,7 @@ one file per fiscal period (`trial_balance/period=2025-P01/data.parquet`; BI rea
 the others' files alone. Dimensions are one file each (`dim_account/data.parquet`).
 
 A file is rewritten only when its rows change: each file's footer holds a fingerprint of
-the rows it was written with (row count and sum of row hashes, with its columns; see
+the rows it was written with (row count and sum of row digests, with its columns; see
 `publish_rows`), compared to the mart's rows before writing. The rows of a period file are
 in no particular order: ordering them only served to give equal bytes for equal rows
 (scale 10, the GL fact's 24 files two at a time: 11.4 s sorted, 9.9 s unsorted with the
