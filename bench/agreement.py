@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.paths import Paths
+
 # product -> (finsync mart, amount columns compared)
 PRODUCTS = {
     "gl_lines": ("fct_gl_journal_lines", ("amount_functional", "amount_group")),
@@ -81,7 +83,7 @@ def disagreements(data: Path) -> dict[str, list[str]]:
     for the planning tool's files, from finsync's exports)."""
     found: dict[str, list[str]] = {"floor": [], "pandas": []}
     with duckdb.connect() as con:
-        con.execute("attach ? as finsync (read_only)", [str(data / "warehouse.duckdb")])
+        con.execute("attach ? as finsync (read_only)", [str(Paths(data).marts)])
         con.execute("attach ? as floor (read_only)", [str(data / "floor" / "floor.duckdb")])
         for product, (mart, columns) in PRODUCTS.items():
             expected = totals(con, f"finsync.marts.{mart}", columns)

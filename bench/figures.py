@@ -8,10 +8,10 @@ import json
 from collections import defaultdict
 
 import dagster as dg
-import duckdb
 
 from bench.measure import Measured
 from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.resources import open_warehouse
 from orchestration.run import rows_per_layer
 
 
@@ -41,7 +41,7 @@ def describe(paths: Paths, figures: dict, measured: Measured) -> dict:
 
 
 def gl_lines(paths: Paths) -> int:
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         return con.execute("select count(*) from marts.fct_gl_journal_lines").fetchone()[0]
 
 

@@ -31,9 +31,20 @@ class Paths:
         return self.data / "warehouse.duckdb"
 
     @property
+    def marts(self) -> Path:
+        """The marts' own DuckDB file, attached to every warehouse connection (see
+        `orchestration.resources.open_warehouse`)."""
+        return marts_file(self.warehouse)
+
+    @property
     def dlt(self) -> Path:
         return self.data / "dlt"
 
     @property
     def exports(self) -> Path:
         return self.data / "exports"
+
+
+def marts_file(warehouse: Path) -> Path:
+    """The marts' file beside a warehouse file: dbt's profile names the same one."""
+    return warehouse.with_name("marts.duckdb")

@@ -13,7 +13,9 @@ import duckdb
 from dagster_dlt import DagsterDltResource
 
 from ingest.duckdb_bounds import duckdb_bounds
-from orchestration.paths import Paths
+from orchestration.paths import Paths, marts_file
+
+MARTS_CATALOG = "marts_db"  # the marts' file, as dbt's profile attaches it
 
 
 @contextmanager
@@ -42,7 +44,7 @@ def duckdb_settings() -> dict[str, str]:
       DuckDB's default is 80% of the machine per process, and the Dagster process and dbt's
       subprocess would each claim it. Nothing here needs more: the contracts' table-wide
       rules are aggregates, the exports read one fiscal period at a time, the published copy
-      streams table to table; beyond the limit DuckDB spills to disk. The contracts' polars
+      is a file copy; beyond the limit DuckDB spills to disk. The contracts' polars
       batches (orchestration/checks/suites.py) are outside DuckDB's count and bounded apart.
     - `threads`: every core this process may run on. One step holds the warehouse at a time
       (`warehouse_lock`), and dbt's subprocess runs in a step of its own, so a connection
@@ -51,15 +53,55 @@ def duckdb_settings() -> dict[str, str]:
     - `preserve_insertion_order` stays true (DuckDB's default): a query without `order by`
       returns a table's rows in their order, which a reader here may count on. The exports
       that compare bytes order their rows themselves (the FP&A files: same marts, same
-      bytes), the reporting files compare rows (a fingerprint), and the published copy, which
-      need not keep an order, wrote no faster without it (scale 1: the same CPU seconds,
-      690 MB instead of 470 MB), so nothing here turns it off.
+      bytes) and the reporting files compare rows (a fingerprint), so nothing here turns
+      it off.
     """
     return {
         **duckdb_bounds(),  # the same bound as dlt's connections in this process
         "threads": str(len(os.sched_getaffinity(0))),
         "preserve_insertion_order": "true",
     }
+
+
+def open_warehouse(
+    warehouse: Path | str, read_only: bool = True, config: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file with the marts' file attached as MARTS_CATALOG.
+
+    dbt writes the `marts` schema to a file of its own (`marts.duckdb` beside the
+    warehouse: its profile attaches the same file), so that the copy BI tools read is a
+    file copy of it, not ten million rows encoded again (orchestration/exports/published.py).
+    The search path puts that catalog's `marts` schema after the warehouse's own, so
+    `marts.<table>` reads the same here as it did when the marts lived in the warehouse.
+    A read-only connection attaches the file only once a build has made it."""
+    con = duckdb.connect(str(warehouse), read_only=read_only, config=config or {})
+    try:
+        marts = marts_file(Path(warehouse))
+        if not read_only or marts.exists():
+            mode = " (read_only)" if read_only else ""
+            con.execute(f"attach if not exists '{marts}' as {MARTS_CATALOG}{mode}")
+            if not read_only:  # so that the search path can name it before dbt made it
+                con.execute(f"create schema if not exists {MARTS_CATALOG}.marts")
+            [(catalog, made)] = con.execute(
+                "select current_database(), count(*) from duckdb_schemas()"
+                " where database_name = ? and schema_name = 'marts'",
+                [MARTS_CATALOG],
+            ).fetchall()
+            if made:
+                con.execute(f"set search_path = '{catalog}.main,{MARTS_CATALOG}.marts'")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def cursor_of(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` that reads `marts.<table>` as `con` does: DuckDB gives a cursor
+    the connection's database and attachments, not its search path."""
+    [(search_path,)] = con.execute("select current_setting('search_path')").fetchall()
+    cursor = con.cursor()
+    cursor.execute(f"set search_path = '{search_path}'")
+    return cursor
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -71,7 +113,7 @@ class Warehouse(dg.ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         with warehouse_lock(Path(self.path)):
-            con = duckdb.connect(self.path, read_only=read_only, config=duckdb_settings())
+            con = open_warehouse(self.path, read_only=read_only, config=duckdb_settings())
             try:
                 yield con
             finally:

@@ -10,12 +10,12 @@ from collections import Counter
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration.checks.suites import WATERMARKS
 from orchestration.jobs import MAIN_JOB
 from orchestration.paths import Paths
 from orchestration.reconciliation.status import BREAK, OK, STATUS
+from orchestration.resources import open_warehouse
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 
@@ -96,7 +96,7 @@ def summary(result: dg.ExecuteInProcessResult, paths: Paths) -> str:
 
 def reconciled(paths: Paths) -> str:
     """Keys that tie and open breaks, as the status table has them now."""
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         counts = dict(con.execute(f"select status, count(*) from {STATUS} group by all").fetchall())
     return f"{counts.get(OK, 0):,} keys tie, {counts.get(BREAK, 0):,} open breaks"
 
@@ -113,7 +113,7 @@ def exported(paths: Paths) -> dict[str, int]:
 
 
 def rows_per_layer(paths: Paths) -> dict[str, int]:
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables"
             " where table_schema in (select unnest(?))"

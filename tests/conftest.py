@@ -7,11 +7,11 @@ builds and tests the project, the export assets write files. Only the scale is s
 from collections.abc import Iterator
 
 import dagster as dg
-import duckdb
 import pytest
 
 from orchestration.jobs import MAIN_JOB
 from orchestration.paths import Paths
+from orchestration.resources import open_warehouse
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 
@@ -55,7 +55,7 @@ def main_run(paths: Paths) -> dg.ExecuteInProcessResult:
 
 def query(paths: Paths, sql: str, params: list | None = None) -> list[tuple]:
     """Read the warehouse and let go of it: an open connection would block the next run."""
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         return con.execute(sql, params or []).fetchall()
 
 

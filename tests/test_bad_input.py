@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -41,6 +40,7 @@ from ingest.extracts import ExtractError
 from ingest.landing import UnsafeFileName, safe_path
 from ingest.pipelines import SOURCES, load, pipeline
 from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.resources import open_warehouse
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 
@@ -75,7 +75,7 @@ class Lake:
         info.raise_on_failed_jobs()
 
     def read(self, sql: str, params: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+        with open_warehouse(self.warehouse) as con:
             return con.execute(sql, params or []).fetchall()
 
     def snapshot(self) -> dict[str, tuple]:

@@ -4,13 +4,12 @@ with a sample and quarantine them under the check's name, and blocking ones stop
 from dataclasses import dataclass
 
 import dagster as dg
-import duckdb
 import pytest
 
 from orchestration.checks.schemas import JOURNAL_VERSIONS, PRODUCTS, RAW, superseded_versions
 from orchestration.checks.suites import QUARANTINE, contract_check, validate, validate_table
 from orchestration.paths import Paths
-from orchestration.resources import Warehouse
+from orchestration.resources import Warehouse, open_warehouse
 from tests.conftest import query
 from tests.copies import copy_data_dir
 
@@ -74,7 +73,7 @@ def broken(paths: Paths, main_run, tmp_path) -> Broken:
     """A copy of the warehouse with an unbalanced journal and a posting outside its period,
     loaded as dlt loads a change: the changed raw lines carry a new load id."""
     copy = copy_data_dir(paths, tmp_path / "data")
-    with duckdb.connect(str(copy.warehouse)) as con:
+    with open_warehouse(copy.warehouse, read_only=False) as con:
         [(document, year)] = con.execute(
             "select accounting_document, fiscal_year from raw_erp.journal_items"
             " where company_code = 'DE01' and accounting_document_type = 'KR'"
@@ -139,7 +138,7 @@ def test_quarantine_holds_the_latest_run_of_a_check_only(broken: Broken) -> None
     check(warehouse=warehouse)
     check(warehouse=warehouse)
     [(after_rerun,)] = query(broken.paths, f"select count(*) from {QUARANTINE}")
-    with duckdb.connect(str(broken.paths.warehouse)) as con:
+    with open_warehouse(broken.paths.warehouse, read_only=False) as con:
         con.execute("delete from raw_erp.journal_items where company_code in ('DE01', 'US02')")
     fixed = check(warehouse=warehouse)
     [(after_fix,)] = query(broken.paths, f"select count(*) from {QUARANTINE}")
@@ -154,7 +153,7 @@ def test_a_table_checked_in_batches_fails_exactly_as_it_would_whole(broken: Brok
     rule, sample and quarantine rows as Pandera's validation of the whole table at once,
     with documents and duplicate keys split across batches. Of the ERP's log of journal
     line versions, the whole table is the latest version of each line."""
-    with duckdb.connect(str(broken.paths.warehouse)) as con:
+    with open_warehouse(broken.paths.warehouse, read_only=False) as con:
         con.execute(  # a later version of a line, far from the first in the log
             "insert into raw_erp.journal_items select * replace ("
             " amount_in_company_code_currency + 1 as amount_in_company_code_currency,"
@@ -249,7 +248,7 @@ def test_a_second_validation_of_an_unchanged_table_validates_no_row(contract, co
 
 def whole_table(paths: Paths, contract):
     columns = ", ".join(f'"{name}"' for name in contract.columns)
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         table = con.sql(f"select {columns} from {contract.schema}.{contract.table}").pl()
     return validate(table, contract)
 
@@ -263,7 +262,7 @@ def test_a_changed_row_that_breaks_a_rule_fails_as_the_whole_table_would(copy) -
     whole table finds; after that failing run, the next one validates the whole table."""
     run = check_on(JOURNALS, copy)
     assert run().passed
-    with duckdb.connect(str(copy.warehouse)) as con:
+    with open_warehouse(copy.warehouse, read_only=False) as con:
         con.execute(  # a misdated line, changed by a later load
             "update raw_erp.journal_items"
             f" set fiscal_period = (fiscal_period % 12) + 1, _dlt_load_id = '{NEW_LOAD}'"
@@ -296,7 +295,7 @@ def test_a_new_row_with_the_key_of_an_old_one_is_caught(copy) -> None:
     both copies break the key's uniqueness, and its document no longer balances."""
     run = check_on(GL_LINES, copy)
     assert run().passed
-    with duckdb.connect(str(copy.warehouse)) as con:
+    with open_warehouse(copy.warehouse, read_only=False) as con:
         con.execute(
             "insert into marts.fct_gl_journal_lines"
             " select * replace (_built_at + interval 1 day as _built_at)"

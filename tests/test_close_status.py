@@ -4,18 +4,18 @@ period whose milestone is past its planned date without its event is late."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from orchestration.automation import HOURLY
 from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.resources import open_warehouse
 from tests.conftest import query
+from tests.copies import copy_warehouse
 
 CLOSE_STATUS = dg.AssetKey(["marts", "close_status"])
 DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PATH or not
@@ -58,8 +58,8 @@ def missing_lock(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactor
     """A copy of the warehouse where DE01's lock of 2026-P10 never arrived, and the close
     models rebuilt by dbt on it."""
     data = tmp_path_factory.mktemp("late_close")
-    shutil.copy(paths.warehouse, data / "warehouse.duckdb")
-    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+    copy_warehouse(paths.warehouse, data)
+    with open_warehouse(data / "warehouse.duckdb", read_only=False) as con:
         con.execute(
             "delete from raw_erp.close_milestone_events where company_code = 'DE01'"
             " and fiscal_year = 2026 and fiscal_period = 10 and milestone = 'PeriodLocked'"
@@ -82,7 +82,7 @@ def missing_lock(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactor
 def test_a_milestone_past_its_date_without_its_event_makes_the_period_late(
     missing_lock: Path,
 ) -> None:
-    with duckdb.connect(str(missing_lock), read_only=True) as con:
+    with open_warehouse(missing_lock) as con:
         late = con.execute(
             "select entity_code, period_id, milestones_done, milestones_late, next_milestone,"
             " locked_at from marts.close_status where close_status = 'late'"

@@ -14,10 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.resources import open_warehouse
+from tests.copies import copy_warehouse
 
 CHANGED_AT = "2025-10-15 09:00:00+00"  # FY2026 P07
 DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PATH or not
@@ -26,8 +27,8 @@ DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PA
 @pytest.fixture(scope="module")
 def rerun(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dict:
     data = tmp_path_factory.mktemp("history")
-    shutil.copy(paths.warehouse, data / "warehouse.duckdb")
-    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+    copy_warehouse(paths.warehouse, data)
+    with open_warehouse(data / "warehouse.duckdb", read_only=False) as con:
         [(cost_center, old_owner)] = con.execute(
             "select cost_center, person_responsible from raw_erp.cost_centers"
             " where company_code = 'DE01' order by cost_center limit 1"
@@ -117,7 +118,7 @@ def restated(rerun: dict, tmp_path_factory: pytest.TempPathFactory) -> subproces
 
 
 def read(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse(warehouse) as con:
         return con.execute(sql, params or []).fetchall()
 
 
@@ -199,8 +200,8 @@ def unaccounted(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory
     after a line of that period was removed from raw by hand and another document of it
     was booked a second time, by hand, in a period the run does not rebuild."""
     data = tmp_path_factory.mktemp("unaccounted")
-    shutil.copy(paths.warehouse, data / "warehouse.duckdb")
-    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+    copy_warehouse(paths.warehouse, data)
+    with open_warehouse(data / "warehouse.duckdb", read_only=False) as con:
         [(period,)] = con.execute(
             "select min(period_id) from marts.fct_gl_journal_lines"
             " where entity_code = 'FR01' and source_system = 'erp'"

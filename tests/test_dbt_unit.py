@@ -9,7 +9,6 @@ the session's warehouse, which the main job built.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import yaml
 
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 from tests.conftest import HASHED_ALIKE
+from tests.copies import copy_warehouse
 
 DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PATH or not
 
@@ -36,7 +36,7 @@ def unit_tests_in_project() -> set[str]:
 def unit_run(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert main_run.is_node_success("dbt_models")  # the relations the fixtures' types come from
     data = tmp_path_factory.mktemp("unit")
-    shutil.copy(paths.warehouse, data / "warehouse.duckdb")
+    copy_warehouse(paths.warehouse, data)
     target = data / "target"
     build = subprocess.run(
         [

@@ -25,6 +25,7 @@ from orchestration.exports.reporting import (
 )
 from orchestration.partitions import period_id
 from orchestration.paths import Paths
+from orchestration.resources import open_warehouse
 from tests.conftest import HASHED_ALIKE, query
 from tests.copies import copy_data_dir
 
@@ -194,7 +195,7 @@ def test_actuals_that_do_not_tie_to_the_trial_balance_are_not_published(
     copy = copy_data_dir(paths, tmp_path / "data")
     target = copy.exports / "fpa" / "actuals" / "2025-P03.csv"
     before = target.read_bytes()
-    with duckdb.connect(str(copy.warehouse)) as con:
+    with open_warehouse(copy.warehouse, read_only=False) as con:
         con.execute(
             "update marts.trial_balance set movement_group = movement_group + 1"
             " where period_id = '2025-P03' and account_code = ("
@@ -305,7 +306,7 @@ def test_reporting_rerun_rewrites_only_period_files_tampered_with_or_whose_rows_
         )
     (tmp_path / "r.parquet").replace(reordered)
     files["cut"].write_bytes(files["cut"].read_bytes()[: files["cut"].stat().st_size // 2])
-    with duckdb.connect(str(copy.warehouse)) as con:
+    with open_warehouse(copy.warehouse, read_only=False) as con:
         con.execute(
             f"copy (select * from marts.{FACT} where period_id = ?) to '{files['unsigned']}'"
             " (format parquet, compression zstd)",
@@ -375,7 +376,7 @@ def test_a_consolidated_balance_sheet_that_does_not_balance_fails_its_contract(
 ) -> None:
     contract = next(c for c in PRODUCTS if c.table == "consolidated_balance_sheet")
     columns = ", ".join(contract.columns)
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         frame = con.sql(f"select {columns} from marts.consolidated_balance_sheet").pl()
     first = frame.row(0, named=True)
     broken = frame.with_columns(

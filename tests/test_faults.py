@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -32,6 +31,7 @@ from ingest.payroll import payroll
 from ingest.pipelines import pipeline, source
 from orchestration.checks.schemas import JOURNAL_VERSIONS, latest_versions
 from orchestration.paths import REPO_ROOT
+from orchestration.resources import open_warehouse
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 from tests.conftest import query
@@ -98,7 +98,7 @@ class Lake:
         return next((c.get("last_value") for c in cursors.values()), None)
 
     def query(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+        with open_warehouse(self.warehouse) as con:
             return con.execute(sql).fetchall()
 
     def journals(self) -> tuple:
@@ -460,7 +460,7 @@ CRM_TABLES = {"accounts": "Account", "opportunities": "Opportunity"}
 def _raw_rows(warehouse: Path, table: str, key: str) -> list[tuple]:
     """A raw table's (`raw_<system>.<table>`) rows without dlt's load columns, by `key`."""
     schema, name = table.split(".")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse(warehouse) as con:
         names = [
             row[0]
             for row in con.execute(

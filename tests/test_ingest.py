@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -21,6 +20,7 @@ from ingest.pipelines import SOURCES, load, pipeline
 from orchestration.checks.schemas import JOURNAL_VERSIONS, RAW, latest_versions
 from orchestration.ingest import raw_assets
 from orchestration.paths import Paths
+from orchestration.resources import open_warehouse
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 from tests.conftest import query
@@ -40,7 +40,7 @@ class Lake:
         return load(system, self.extracts, self.warehouse, self.dlt)
 
     def count(self, table: str) -> int:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+        with open_warehouse(self.warehouse) as con:
             return con.execute(f"select count(*) from {table}").fetchone()[0]
 
 
@@ -88,7 +88,7 @@ def test_a_corrected_drop_replaces_its_rows_instead_of_adding_them(lake: Lake) -
     fields[columns.index("historico")] = "corrigido"
     drop.write_text("\n".join([header, ";".join(fields), *rest]) + "\n", encoding="utf-8")
     lake.load("regional_erp")
-    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+    with open_warehouse(lake.warehouse) as con:
         corrected = con.execute(
             "select count(*) from raw_regional_erp.journal_lines where historico = 'corrigido'"
         ).fetchone()[0]
@@ -120,7 +120,7 @@ def test_a_journal_line_in_the_bulk_files_and_the_api_of_one_load_keeps_its_late
         " last_change_date_time, is_reversed, _file_name"
     )
     documents = [sorted({key[2] for key in keys})]
-    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+    with open_warehouse(lake.warehouse) as con:
         versions = con.execute(
             f"select {columns} from raw_erp.journal_items"
             " where accounting_document in (select unnest(?))",
@@ -170,7 +170,7 @@ def test_a_drop_with_a_wrong_type_quarantines_that_row_naming_the_file_and_loads
     bad = lake.drops / "lancamentos_2026-04.csv"
     bad.write_text("\n".join([header, ";".join(fields), *rest]) + "\n", encoding="utf-8")
     lake.load("regional_erp")
-    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+    with open_warehouse(lake.warehouse) as con:
         refused = con.execute(
             "select file_name, row_number, reason from raw_regional_erp.quarantine"
         ).fetchall()

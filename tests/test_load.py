@@ -14,11 +14,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest.api import RequestLog
 from ingest.pipelines import pipeline, source
+from orchestration.resources import open_warehouse
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 
@@ -41,7 +41,7 @@ def ingest(client: int, root: Path) -> tuple[list[str], int]:
     warehouse = root / f"client{client}.duckdb"
     data = source("erp", root / "sandbox", log).with_resources("gl_accounts")
     pipeline("erp", warehouse, root / f"dlt{client}").run(data, loader_file_format="parquet")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse(warehouse) as con:
         (accounts,) = con.execute(
             "select list(gl_account order by gl_account) from raw_erp.gl_accounts"
         ).fetchone()

@@ -28,6 +28,7 @@ from orchestration.checks.schemas import RAW
 from orchestration.checks.suites import validate
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 from orchestration.pseudonym_key import ENV, FILE_NAME, hmac_pads, pseudonym_key
+from orchestration.resources import MARTS_CATALOG, open_warehouse
 from tests.conftest import query
 from tests.copies import copy_data_dir
 
@@ -45,14 +46,18 @@ def find_leaks(
     in a file (Parquet read as rows, anything else as text) or in a named text."""
     pattern = "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))
     found: set[tuple[str, str]] = set()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse(warehouse) as con:
         tables = con.execute(
-            "select table_schema, table_name from information_schema.tables"
-            " where table_catalog = current_database() and not starts_with(table_schema, 'raw_')"
+            "select table_catalog, table_schema, table_name from information_schema.tables"
+            " where table_catalog in (current_database(), ?)"
+            " and not starts_with(table_schema, 'raw_')",
+            [MARTS_CATALOG],
         ).fetchall()
-        assert tables, "no table to scan"
-        for schema, table in tables:
-            found |= _matches(con, f'"{schema}"."{table}"', pattern, f"{schema}.{table}")
+        assert any(schema == "marts" for _, schema, _ in tables), "no mart to scan"
+        for catalog, schema, table in tables:
+            found |= _matches(
+                con, f'"{catalog}"."{schema}"."{table}"', pattern, f"{schema}.{table}"
+            )
         for path in files:
             if path.suffix == ".parquet":
                 found |= _matches(con, f"read_parquet('{path}')", pattern, str(path))
@@ -159,7 +164,7 @@ def test_the_scan_finds_a_name_or_id_planted_in_a_table_an_export_and_a_log(
 ) -> None:
     copy = copy_data_dir(paths, tmp_path / "copy")
     name, national_id, bank = (workers[0][field] for field in PII_FIELDS)
-    with duckdb.connect(str(copy.warehouse)) as con:
+    with open_warehouse(copy.warehouse, read_only=False) as con:
         con.execute(
             "update marts.dim_cost_center set person_responsible = ?"
             " where cost_center_code = (select min(cost_center_code) from marts.dim_cost_center)",
@@ -289,7 +294,7 @@ def test_a_failing_payroll_row_leaves_its_check_without_the_workers_id_or_pay(
     check's sample name it by keyed hashes, and its amounts are withheld."""
     contract = next(c for c in RAW if c.table == "payroll_results")
     columns = ", ".join(contract.columns)
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         frame = con.sql(f"select {columns} from raw_payroll.payroll_results limit 3").pl()
     bad = frame.head(1).to_dicts()[0]
     frame = frame.with_columns(

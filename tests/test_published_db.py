@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.exports import published as published_module
-from orchestration.exports.published import FILE_NAME, PUBLISHED, Publication, publish_database
+from orchestration.exports.published import FILE_NAME, PUBLISHED, publish_database
 from orchestration.paths import Paths
-from tests.conftest import HASHED_ALIKE, query, run_main_job
-from tests.copies import copy_data_dir
+from orchestration.resources import MARTS_CATALOG, open_warehouse
+from tests.conftest import query, run_main_job
+from tests.copies import copy_data_dir, copy_warehouse
 
 # A BI tool's loop, as its own process: open the published file read-only, query a mart
 # and which run published it, close; until told to stop (bounded by a deadline).
@@ -103,141 +103,102 @@ def test_a_reader_never_fails_while_a_full_build_runs(
         for event in rebuild.get_asset_materialization_events()
         if event.asset_key == PUBLISHED
     ]
-    assert written["updated_in_place"].value is True  # it started from the previous file
+    assert written["bytes"].value == (data.exports / FILE_NAME).stat().st_size
+    assert written["rows_by_table"].value["marts.trial_balance"] > 0
 
 
-def publish(warehouse: Path, target: Path, run_id: str) -> Publication:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return publish_database(con, target, run_id)
+def tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    return [
+        f"{schema}.{table}"
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = ?"
+            " and schema_name in ('marts', 'reconciliation') order by all",
+            [catalog],
+        ).fetchall()
+    ]
 
 
-def tables(database: Path) -> list[str]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return [
-            f"{schema}.{table}"
-            for schema, table in con.execute(
-                "select schema_name, table_name from duckdb_tables() order by all"
-            ).fetchall()
-        ]
-
-
-def differences(left: Path, right: Path) -> dict[str, int]:
-    """Per table (but main.publication, which names the run), the rows found in one file
-    and not the other, either way, counting duplicates (`except all`)."""
-    found = {}
-    with duckdb.connect() as con:
-        con.execute(f"attach '{left}' as l (read_only)")
-        con.execute(f"attach '{right}' as r (read_only)")
-        for name in tables(left):
-            if name == "main.publication":
-                continue
+def differences(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
+    """Per table of the warehouse's marts and reconciliation, the rows found in it or in
+    the published file `target` but not in both (`except all`: duplicates count)."""
+    con.execute(f"attach '{target}' as published (read_only)")
+    try:
+        found = {}
+        [(warehouse,)] = con.execute("select current_database()").fetchall()
+        for name in tables(con, warehouse) + tables(con, MARTS_CATALOG):
             schema, table = name.split(".")
-            one, other = f'l.{schema}."{table}"', f'r.{schema}."{table}"'
+            one, other = f'{schema}."{table}"', f'published.{schema}."{table}"'
             [(count,)] = con.execute(
                 f"select (select count(*) from (from {one} except all from {other}))"
                 f" + (select count(*) from (from {other} except all from {one}))"
             ).fetchall()
             if count:
                 found[name] = count
-    return found
+        return found
+    finally:
+        con.execute("detach published")
 
 
-def test_republishing_rewrites_only_what_changed(
-    paths: Paths, main_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_republication_holds_the_rows_committed_since_and_nothing_else(
+    paths: Paths, main_run, tmp_path: Path
 ) -> None:
-    """An unchanged warehouse rewrites no table; a changed one rewrites only the changed
-    period of the GL lines, the changed small table and drops the dropped one, and the file
-    it leaves holds the same rows as one written from scratch."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(paths.warehouse, warehouse)
-    target, scratch = tmp_path / "exports" / FILE_NAME, tmp_path / "scratch" / FILE_NAME
-    # The session's GL is small: compare it per period as a large one would be.
-    monkeypatch.setattr(published_module, "PARTITION_MIN_ROWS", 1000)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        [(lines, periods, last)] = con.execute(
-            "select count(*), count(distinct period_id), max(period_id)"
-            " from marts.fct_gl_journal_lines"
-        ).fetchall()
-    assert lines > 1000 and periods > 2
-
-    first = publish(warehouse, target, "first")
-    assert not first.updated and len(first.tables_replaced) == len(first.rows) > 15
-
-    again = publish(warehouse, target, "again")
-    assert again.updated
-    assert (again.tables_replaced, again.periods_replaced, again.tables_dropped) == ([], {}, [])
-    assert again.rows == first.rows
-
-    with duckdb.connect(str(warehouse)) as con:
+    """Published again on the connection that changed the marts (rows committed, not yet
+    checkpointed), the file holds the changed GL lines and dimension, not the dropped
+    reconciliation table, and every other table as the warehouse holds it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    warehouse = copy_warehouse(paths.warehouse, data)
+    target = tmp_path / "exports" / FILE_NAME
+    with open_warehouse(warehouse, read_only=False) as con:
+        first = publish_database(con, target, "first")
         [(changed,)] = con.execute(
             "update marts.fct_gl_journal_lines set line_text = coalesce(line_text, '') || ' !'"
-            " where period_id = ? and line_number = 1",
-            [last],
+            " where line_number = 1"
         ).fetchall()
-        con.execute(
+        [(lines,)] = con.execute(
             "delete from marts.fct_gl_journal_lines where journal_line_key ="
-            " (select min(journal_line_key) from marts.fct_gl_journal_lines where period_id = ?)",
-            [last],
-        )
+            " (select min(journal_line_key) from marts.fct_gl_journal_lines)"
+        ).fetchall()
         con.execute(
             "update marts.dim_account set account_name = account_name || ' (renamed)'"
             " where account_code = (select min(account_code) from marts.dim_account)"
         )
         con.execute("drop table reconciliation.rec_eliminations_net_to_zero")
-    assert changed > 0
-
-    update = publish(warehouse, target, "update")
-    assert update.updated
-    assert update.periods_replaced == {"marts.fct_gl_journal_lines": [last]}
-    assert update.tables_replaced == ["marts.dim_account"]
-    assert update.tables_dropped == ["reconciliation.rec_eliminations_net_to_zero"]
-    assert update.rows["marts.fct_gl_journal_lines"] == lines - 1
-
-    from_scratch = publish(warehouse, scratch, "scratch")
-    assert not from_scratch.updated
-    assert tables(target) == tables(scratch)
-    assert "reconciliation.rec_eliminations_net_to_zero" not in tables(target)
-    assert differences(target, scratch) == {}
+        again = publish_database(con, target, "again")
+        published = tables(con, MARTS_CATALOG) + tables(con, "warehouse")
+        left = differences(con, target)
+    with duckdb.connect(str(target), read_only=True) as con:
+        [(run_id,)] = con.execute("select run_id from main.publication").fetchall()
+        [(renamed,)] = con.execute(
+            "select count(*) from marts.dim_account where ends_with(account_name, ' (renamed)')"
+        ).fetchall()
+    assert changed > 0 and lines == 1 and renamed == 1
+    assert "reconciliation.rec_eliminations_net_to_zero" in first
+    assert sorted(again) == sorted(published) and len(again) > 15
+    assert again["marts.fct_gl_journal_lines"] == first["marts.fct_gl_journal_lines"] - 1
+    assert left == {} and run_id == "again"
     assert stat.S_IMODE(target.stat().st_mode) == 0o444
     assert not list(target.parent.glob(f".{FILE_NAME}*"))
 
 
-def test_a_file_of_another_format_is_written_anew(paths: Paths, main_run, tmp_path: Path) -> None:
-    """A previous publication of an older format (no format, no fingerprints) is not
-    updated but replaced: nothing of it survives."""
+def test_whatever_was_published_before_is_replaced_whole(
+    paths: Paths, main_run, tmp_path: Path
+) -> None:
+    """A previous file (another layout, tables since dropped) leaves nothing behind."""
     target = tmp_path / FILE_NAME
     with duckdb.connect(str(target)) as con:
         con.execute("create table publication as select 'old' as run_id, now() as published_at")
         con.execute("create schema marts")
         con.execute("create table marts.gone as select 1 as x")
         con.execute("create table marts.trial_balance as select 1 as x")
-    written = publish(paths.warehouse, target, "new")
-    assert not written.updated
-    assert "marts.gone" not in tables(target)
-    assert len(written.tables_replaced) == len(written.rows)
+    target.chmod(0o444)
+    data = tmp_path / "data"
+    data.mkdir()
+    with open_warehouse(copy_warehouse(paths.warehouse, data), read_only=False) as con:
+        written = publish_database(con, target, "new")
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("select run_id from main.publication").fetchall() == [("new",)]
+        assert tables(con, "finsync") == sorted(written)
         [(rows,)] = con.execute("select count(*) from marts.trial_balance").fetchall()
-    assert rows == written.rows["marts.trial_balance"] > 1
-
-
-def test_a_row_edited_to_text_duckdb_hashes_alike_is_published(tmp_path: Path) -> None:
-    """An edit DuckDB's own row `hash` misses (two characters of one text) still changes the
-    table's fingerprint: the table is published again, with the edited row."""
-    alike = HASHED_ALIKE
-    warehouse, target = tmp_path / "warehouse.duckdb", tmp_path / "exports" / FILE_NAME
-    with duckdb.connect(str(warehouse)) as con:
-        [(same_hash,)] = con.execute("select hash(?) = hash(?)", list(alike)).fetchall()
-        con.execute("create schema marts")
-        con.execute("create table marts.mart as select ? as key, 1.5 as amount", [alike[0]])
-    first = publish(warehouse, target, "first")
-    again = publish(warehouse, target, "again")
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("update marts.mart set key = ?", [alike[1]])
-    edited = publish(warehouse, target, "edited")
-    with duckdb.connect(str(target), read_only=True) as con:
-        [(published,)] = con.execute("select key from marts.mart").fetchall()
-    assert same_hash  # the premise: DuckDB's hash alone would call the rows unchanged
-    assert (first.tables_replaced, again.tables_replaced) == (["marts.mart"], [])
-    assert edited.updated and edited.tables_replaced == ["marts.mart"]
-    assert published == alike[1]
+    assert "marts.gone" not in written
+    assert rows == written["marts.trial_balance"] > 1

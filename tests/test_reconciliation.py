@@ -21,15 +21,17 @@ from orchestration.reconciliation.assets import (
 )
 from orchestration.reconciliation.checkpoints import CHECKPOINTS, EXPORTS, WAREHOUSE, by_name
 from orchestration.reconciliation.status import STATUS, comparison_sql, prepare
+from orchestration.resources import open_warehouse
 from tests.breaks import LATE_DOCUMENT, BrokenEnterprise
 from tests.conftest import query
+from tests.copies import copy_warehouse
 
 FPA_ACTUALS = dg.AssetKey(["exports", "fpa_actuals"])
 
 
 def status_rows(paths: Paths, checkpoint: str, status: str | None = None) -> list[dict]:
     sql = f"select * from {STATUS} where checkpoint = ?" + (" and status = ?" if status else "")
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         cursor = con.execute(
             sql + " order by all", [checkpoint, status] if status else [checkpoint]
         )
@@ -307,10 +309,9 @@ def test_an_erp_item_lost_or_doubled_in_raw_breaks_against_the_erps_count(
 ) -> None:
     """The ERP's own item count per company and period, against raw with one item deleted
     in one period and another loaded twice in another."""
-    copy = tmp_path / "warehouse.duckdb"
-    copy.write_bytes(paths.warehouse.read_bytes())
+    copy = copy_warehouse(paths.warehouse, tmp_path)
     sql = comparison_sql(by_name("erp_journal_items_source_vs_raw"), paths.exports)
-    with duckdb.connect(str(copy)) as con:
+    with open_warehouse(copy, read_only=False) as con:
         (lost, doubled) = con.execute(
             """select company_code, fiscal_year, fiscal_period, accounting_document,
                       ledger_gl_line_item

@@ -7,13 +7,13 @@ import shutil
 from collections.abc import Iterator
 
 import dagster as dg
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from orchestration.paths import Paths
+from orchestration.resources import open_warehouse
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 
@@ -82,7 +82,7 @@ def test_a_new_drop_starts_the_regional_load_once_and_a_redrop_starts_nothing(
     with dg.instance_for_test() as instance:
         job = defs.resolve_job_def(request.job_name)
         assert job.execute_in_process(instance=instance, tags=request.tags).success
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with open_warehouse(paths.warehouse) as con:
         (loaded,) = con.execute(
             "select count(*) from raw_regional_erp.journal_lines"
             " where _file_name = 'lancamentos_2026-07.csv'"

@@ -29,6 +29,7 @@ from ingest.lake import LAKE_URL
 from ingest.pipelines import SOURCES, load
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 from orchestration.pseudonym_key import hmac_pads, pseudonym_key
+from orchestration.resources import open_warehouse
 from sandbox.api import Enterprise
 from sandbox.generate import generate
 
@@ -110,7 +111,7 @@ def run_results(lake: Lake, target: str) -> dict[str, str]:
 
 
 def warehouse(lake: Lake) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(lake.paths.warehouse), read_only=True)
+    con = open_warehouse(lake.paths.warehouse)
     con.execute("set TimeZone = 'UTC'")
     return con
 

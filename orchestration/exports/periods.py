@@ -16,6 +16,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.partitions import fiscal_periods, partition_key, period_id
+from orchestration.resources import cursor_of
 
 WRITERS = 2  # periods written at once
 
@@ -51,7 +52,7 @@ def publish_periods(
     periods = periods_of_run(context, con)
     cursors: Queue[duckdb.DuckDBPyConnection] = Queue()
     for _ in range(min(workers, len(periods)) or 1):
-        cursors.put(con.cursor())
+        cursors.put(cursor_of(con))
 
     def on_a_cursor(period: str) -> dict[str, object]:
         cursor = cursors.get()

@@ -104,8 +104,8 @@ def publish_bytes(content: bytes, target: Path) -> bool:
 def fingerprint(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, str]:
     """What `query` gives, as stored in a Parquet footer: its columns (names and types:
     DuckDB's row `hash` sees neither), row count and the sum of each row's `row_digest`,
-    an order-free digest of the multiset of rows (as `published.fingerprints` does for
-    the published copy), with the format and DuckDB version that computed them."""
+    an order-free digest of the multiset of rows, with the format and DuckDB version that
+    computed them."""
     columns = [(name, kind) for name, kind, *_ in con.execute(f"describe {query}").fetchall()]
     [(rows, digest)] = con.execute(
         f"select count(*), coalesce(sum({row_digest(ROW, columns)}), 0) from ({query}) as {ROW}"
