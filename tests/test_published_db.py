@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from orchestration.exports.published import FILE_NAME, PUBLISHED, publish_database
-from orchestration.paths import Paths
+from orchestration.paths import DBT_PROJECT_DIR, Paths
 from orchestration.resources import MARTS_CATALOG, open_warehouse
 from tests.conftest import query, run_main_job
 from tests.copies import copy_data_dir, copy_warehouse
@@ -202,3 +202,40 @@ def test_whatever_was_published_before_is_replaced_whole(
         [(rows,)] = con.execute("select count(*) from marts.trial_balance").fetchall()
     assert "marts.gone" not in written
     assert rows == written["marts.trial_balance"] > 1
+
+
+def test_a_warehouse_built_before_the_marts_file_loses_its_stale_marts_on_the_next_dbt_run(
+    paths: Paths, main_run, tmp_path: Path
+) -> None:
+    """A warehouse from before the marts had their own file still holds a `marts` schema:
+    `marts.<table>` reads the marts' file all the same (the search path names its schema
+    only), but the stale tables are listed beside the live ones. dbt's next run drops them."""
+    data = tmp_path / "data"
+    data.mkdir()
+    warehouse = copy_warehouse(paths.warehouse, data)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.trial_balance as select 'stale' as period_id")
+    listed = (
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'marts' and table_name = 'trial_balance'"
+    )
+    read = "select min(period_id) from marts.trial_balance"
+    with open_warehouse(warehouse) as con:
+        [(before,)], [(read_before,)] = con.execute(listed).fetchall(), con.execute(read).fetchall()
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")), "--no-use-colors", "run",
+            "--select", "dim_currency",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(data / "target"), "--log-path", str(data / "logs"),
+        ],
+        env={**os.environ, "FINSYNC_DATA_DIR": str(data)}, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    with open_warehouse(warehouse) as con:
+        [(after,)], [(read_after,)] = con.execute(listed).fetchall(), con.execute(read).fetchall()
+    [(live,)] = query(paths, read)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (before, after) == (2, 1)
+    assert read_before == read_after == live != "stale"
