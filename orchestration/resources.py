@@ -71,9 +71,11 @@ def open_warehouse(
     dbt writes the `marts` schema to a file of its own (`marts.duckdb` beside the
     warehouse: its profile attaches the same file), so that the copy BI tools read is a
     file copy of it, not ten million rows encoded again (orchestration/exports/published.py).
-    The search path puts that catalog's `marts` schema after the warehouse's own, so
-    `marts.<table>` reads the same here as it did when the marts lived in the warehouse.
-    A read-only connection attaches the file only once a build has made it."""
+    The search path names the warehouse's `main` and that catalog's `marts`, so
+    `marts.<table>` reads the marts' file, as it read the warehouse's schema before (a
+    `marts` schema left in an old warehouse is not on the path: dbt drops it,
+    macros/retire_warehouse_marts.sql). A read-only connection attaches the file only
+    once a build has made it."""
     con = duckdb.connect(str(warehouse), read_only=read_only, config=config or {})
     try:
         marts = marts_file(Path(warehouse))

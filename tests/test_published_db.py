@@ -19,6 +19,8 @@ from orchestration.resources import MARTS_CATALOG, open_warehouse
 from tests.conftest import query, run_main_job
 from tests.copies import copy_data_dir, copy_warehouse
 
+DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PATH or not
+
 # A BI tool's loop, as its own process: open the published file read-only, query a mart
 # and which run published it, close; until told to stop (bounded by a deadline).
 READER = """
@@ -225,7 +227,7 @@ def test_a_warehouse_built_before_the_marts_file_loses_its_stale_marts_on_the_ne
         [(before,)], [(read_before,)] = con.execute(listed).fetchall(), con.execute(read).fetchall()
     run = subprocess.run(
         [
-            str(Path(sys.executable).with_name("dbt")), "--no-use-colors", "run",
+            DBT, "--no-use-colors", "run",
             "--select", "dim_currency",
             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(data / "target"), "--log-path", str(data / "logs"),

@@ -25,7 +25,7 @@ FORMATS = {
 # Bump when how rows are written or fingerprinted changes: files of another format are
 # written anew. The DuckDB version is stored beside it, as `hash` may differ between versions.
 FINGERPRINT_FORMAT = 2
-ROW = "__fingerprinted_row"  # the alias whose `hash` digests a whole row
+ROW = "__fingerprinted_row"  # the alias `row_digest` digests
 TEXT_SHIFT = 5  # `row_digest` hashes each text column again from this character on
 
 
