@@ -14,7 +14,8 @@ ACTUALS_JOB = "daily_actuals_sync"
 FORECAST_JOB = "weekly_forecast_refresh"
 
 PERIOD_EXPORTS = [ACTUALS, *(reporting_key(mart) for mart in PERIOD_MARTS)]
-# the first model that holds GL lines by fiscal period: a backfill rebuilds from here
+# the GL lines by fiscal period (a view): a backfill rebuilds what reads them, the
+# quarantine and the fact first
 GL_BY_PERIOD = dg.AssetKey(["intermediate", "int_gl_journal_lines"])
 
 main_job = dg.define_asset_job(

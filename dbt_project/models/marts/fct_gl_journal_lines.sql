@@ -2,14 +2,35 @@
 -- regional ERP), with amounts in transaction, functional and group currency.
 -- Lines refused by quarantine_gl_journal_lines are left out.
 --
--- Incremental by fiscal period: a run rewrites the periods that
--- int_gl_journal_lines rewrote since this model last ran (its _built_at is
--- later than ours) and those holding a line quarantined since, so a backfill
--- of one period (var period) rewrites that period here too, and the other
--- periods' rows stay as they are. A corrected FX rate or master record does
--- not change the lines: rebuild with --full-refresh (and if a line ever fell
--- between this fact and quarantine, the test that every line is accounted for
--- fails the build).
+-- Incremental by fiscal period: a run rewrites only the periods whose lines
+-- changed, or only the period given as var period (a backfill), and in either
+-- case the periods holding a line quarantined since it was booked. A period's
+-- lines changed when
+--   - stg_erp__journal_items took a new version of one of its group ERP lines:
+--     staging carries each version's raw load (_dlt_load_id), this table the
+--     latest load it has read (_staged_load_id); the line's period now and the
+--     period it is booked in are both rebuilt;
+--   - its booked regional lines differ in count or in the sum of their row
+--     fingerprints (int_regional_journal_lines_mapped is rebuilt on every run,
+--     and its mapping seeds can change under unchanged lines);
+--   - the fiscal calendar moved it: a booked line's posting date lies outside its
+--     period, or the period left the calendar.
+-- A backfill rewrites its period from what staging holds and leaves
+-- _staged_load_id as it was, so the next run still rebuilds the periods of the
+-- loads it did not read. Staging never deletes a line (see its header); after a
+-- change to staging's SQL, a corrected FX rate or master record, rebuild with
+-- --full-refresh (and if a line ever fell between this fact and quarantine, the
+-- test that every line is accounted for fails the build).
+{%- set fingerprinted = [
+    'source_system', 'journal_line_key', 'document_key', 'entity_code', 'document_number',
+    'line_number', 'document_type', 'posting_date', 'document_date', 'account_code',
+    'local_account_code', 'cost_center_code', 'local_cost_center_code', 'product_code',
+    'project_code', 'partner_entity_code', 'customer_id', 'reference_document',
+    'reversed_document_number', 'line_text', 'currency_txn', 'amount_txn',
+    'currency_functional', 'amount_functional', 'source_file_name',
+] %}
+{%- set period = gl_period() %}
+
 {#- Spark has no delete+insert: it overwrites the period's partition instead. -#}
 {{ config(
     materialized='incremental',
@@ -18,7 +39,7 @@
     partition_by=['period_id'] if target.type == 'spark' else none,
     on_schema_change='fail',
 ) }}
-{{ require_period_columns(['period_id', '_built_at']) }}
+{{ require_period_columns(['period_id', '_staged_load_id', '_built_at']) }}
 
 with
 
@@ -45,27 +66,121 @@ fx_rates as (
     select * from {{ ref('int_fx_rates') }}
 
 ),
-
 {%- if is_incremental() %}
 
--- int_gl_journal_lines is read here directly, not through journal_lines: a CTE
--- read twice is materialized whole (all its lines) before either reader filters
-periods_to_build as (
+-- {{ this }}, staging and the lines are read where needed, not through a CTE: a
+-- CTE read twice is materialized whole
+read_through as (
 
-    select distinct rebuilt.period_id
-    from {{ ref('int_gl_journal_lines') }} as rebuilt
-    where rebuilt._built_at > (select max(built._built_at) from {{ this }} as built)
+    select coalesce(max(built._staged_load_id), '') as load_id
+    from {{ this }} as built
+
+),
+{%- if not period %}
+
+staged_lines as (
+
+    select
+        erp_lines.journal_line_key,
+        coalesce(fiscal_periods.period_id, 'OUTSIDE') as period_id
+    from {{ ref('stg_erp__journal_items') }} as erp_lines
+    left join fiscal_periods
+        on cast({{ dbt.date_trunc('month', 'erp_lines.posting_date') }} as date)
+            = fiscal_periods.period_start_date
+    where erp_lines._dlt_load_id > (select read_through.load_id from read_through)
+
+),
+
+-- the regional lines to book, as the fact would hold them
+regional_periods as (
+
+    select
+        period_id,
+        count(*) as line_count,
+        sum({{ row_fingerprint(fingerprinted) }}) as fingerprint
+    from {{ ref('int_gl_journal_lines') }} as regional
+    where source_system = 'regional_erp'
+        and not exists (
+            select 1 from quarantined where quarantined.source_key = regional.journal_line_key
+        )
+    group by period_id
+
+),
+
+built_periods as (
+
+    select
+        period_id,
+        min(posting_date) as first_posting_date,
+        max(posting_date) as last_posting_date,
+        count(case when source_system = 'regional_erp' then 1 end) as regional_line_count,
+        sum(case when source_system = 'regional_erp' then {{ row_fingerprint(fingerprinted) }} end)
+            as regional_fingerprint
+    from {{ this }}
+    group by period_id
+
+),
+{%- endif %}
+
+periods_to_build as (
+    {%- if period %}
+
+    select '{{ period }}' as period_id
+    {%- else %}
+
+    -- group ERP lines staged since: where they are now
+    select staged_lines.period_id
+    from staged_lines
+
+    union
+
+    -- and where they were
+    select built.period_id
+    from {{ this }} as built
+    where built.journal_line_key in (select staged_lines.journal_line_key from staged_lines)
+
+    union
+
+    -- regional lines added, changed, removed, moved, refused or no longer refused
+    select coalesce(regional_periods.period_id, built_periods.period_id) as period_id
+    from regional_periods
+    full outer join built_periods
+        on regional_periods.period_id = built_periods.period_id
+    where coalesce(regional_periods.line_count, 0) <> coalesce(built_periods.regional_line_count, 0)
+        or regional_periods.fingerprint <> built_periods.regional_fingerprint
+
+    union
+
+    -- lines the fiscal calendar no longer puts in the period they are booked in
+    select built_periods.period_id
+    from built_periods
+    left join fiscal_periods
+        on built_periods.period_id = fiscal_periods.period_id
+    where built_periods.period_id <> 'OUTSIDE'
+        and (
+            fiscal_periods.period_id is null
+            or built_periods.first_posting_date < fiscal_periods.period_start_date
+            or built_periods.last_posting_date > fiscal_periods.period_end_date
+        )
+    {%- endif %}
 
     union
 
     -- a line refused since it was booked (its document got a bad line) leaves
-    select distinct built.period_id
+    select built.period_id
     from {{ this }} as built
     inner join quarantined
         on built.journal_line_key = quarantined.source_key
 
 ),
 {%- endif %}
+
+staged_loads as (
+
+    select max(staged._dlt_load_id) as load_id
+    from {{ ref('stg_erp__journal_items') }} as staged
+
+),
 
 accepted as (
 
@@ -125,6 +240,10 @@ final as (
             as amount_group,
 
         ---------- lineage
+        -- the latest staged load read; a backfill reads one period of the staged
+        -- lines, so their loads stay to be read
+        {%- set loads_read = 'read_through' if is_incremental() and period else 'staged_loads' %}
+        (select {{ loads_read }}.load_id from {{ loads_read }}) as _staged_load_id,
         {{ built_at() }} as _built_at
 
     from accepted
@@ -136,8 +255,7 @@ final as (
 
 )
 
--- in period order without a sort: int_gl_journal_lines is stored in period order,
--- and the scan and the joins to small tables keep a row group's rows together, so
--- a period's export or rebuild still reads its own row groups only (sorting every
--- line again cost a third of this model's full build)
+-- stored in period order: a period's rebuild, tests and export read its own row
+-- groups only
 select * from final
+order by period_id

@@ -8,7 +8,7 @@
 -- version held (raw is a log: dlt appends each version, from the bulk files and
 -- the API alike, and the latest change wins, not the latest load; versions tied on
 -- both keep one row here, where the raw contract and checkpoints count each, so
--- that a row copied within one load still shows there). int_gl_journal_lines
+-- that a row copied within one load still shows there). fct_gl_journal_lines
 -- rebuilds the periods of the lines loaded after the latest load it read; the
 -- rows a run merged carry its start (_built_at), and its tests read those.
 -- raw_erp.journal_items cannot delete a line: dlt appends each version of a key

@@ -1,0 +1,148 @@
+"""The GL fact rebuilds, on a day, exactly the fiscal periods whose lines changed.
+
+On a copy of the session's warehouse, raw changes as the source systems would change it:
+a regional line's text is corrected (period A), a regional document loses its balance
+(period B: refused whole), a group ERP document gets a new version (period C). One
+`dbt run` of the GL chain then rewrites those three periods of the fact and no other, and
+the fact holds exactly the lines of int_gl_journal_lines that the quarantine did not refuse.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.resources import open_warehouse
+from tests.copies import copy_warehouse
+
+DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PATH or not
+FACT = "marts.fct_gl_journal_lines"
+LINES = "intermediate.int_gl_journal_lines"
+# the columns the fact takes from the lines as they are
+COLUMNS = (
+    "journal_line_key, document_key, source_system, entity_code, period_id, document_number,"
+    " line_number, account_code, local_account_code, cost_center_code, local_cost_center_code,"
+    " product_code, project_code, partner_entity_code, customer_id, reference_document,"
+    " reversed_document_number, document_type, line_text, source_file_name, posting_date,"
+    " document_date, currency_txn, amount_txn, currency_functional, amount_functional"
+)
+# a regional document of a period, with at least two lines and no other document of its
+# period touched here
+REGIONAL_DOCUMENT = """
+    select any_value(lines.document_key), any_value(raw.numero_lancamento)
+    from {lines} as lines
+    inner join raw_regional_erp.journal_lines as raw
+        on lines.journal_line_key = 'regional_erp|' || raw.empresa || '|'
+            || raw.numero_lancamento || '|' || raw.linha
+    where lines.period_id = ? and lines.document_key not in (
+        select document_key from quarantine.quarantine_gl_journal_lines)
+    group by lines.document_key having count(*) >= 2
+    order by 1 limit 1
+"""
+
+
+def by_period(con) -> dict[str, tuple]:
+    return {
+        period: (rows, digest)
+        for period, rows, digest in con.execute(
+            f"select period_id, count(*), bit_xor(hash(fact)) from {FACT} as fact group by 1"
+        ).fetchall()
+    }
+
+
+@pytest.fixture(scope="module")
+def day(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    data = tmp_path_factory.mktemp("gl_periods")
+    warehouse = copy_warehouse(paths.warehouse, data)
+    with open_warehouse(warehouse, read_only=False) as con:
+        before = by_period(con)
+        periods = sorted(period for period in before if period != "OUTSIDE")
+        edited, unbalanced, reissued = periods[1], periods[3], periods[5]
+        [(_, edited_number)] = con.execute(
+            REGIONAL_DOCUMENT.format(lines=LINES), [edited]
+        ).fetchall()
+        [(unbalanced_key, unbalanced_number)] = con.execute(
+            REGIONAL_DOCUMENT.format(lines=LINES), [unbalanced]
+        ).fetchall()
+        con.execute(
+            "update raw_regional_erp.journal_lines set historico = historico || ' (corrigido)'"
+            " where numero_lancamento = ? and linha = (select min(linha)"
+            " from raw_regional_erp.journal_lines where numero_lancamento = ?)",
+            [edited_number, edited_number],
+        )
+        con.execute(
+            "update raw_regional_erp.journal_lines set debito_brl = debito_brl + 1"
+            " where numero_lancamento = ? and linha = (select min(linha)"
+            " from raw_regional_erp.journal_lines where numero_lancamento = ?)",
+            [unbalanced_number, unbalanced_number],
+        )
+        [(company, year, document)] = con.execute(
+            f"""select any_value(raw.company_code), any_value(raw.fiscal_year),
+                   raw.accounting_document
+               from raw_erp.journal_items as raw
+               inner join {FACT} as fact
+                   on fact.journal_line_key = 'erp|' || raw.company_code || '|'
+                       || raw.fiscal_year || '|' || raw.accounting_document || '|'
+                       || raw.ledger_gl_line_item
+               where fact.period_id = ?
+               group by raw.accounting_document order by 3 limit 1""",
+            [reissued],
+        ).fetchall()
+        # doubled on every line (it still balances), as a new version in a later load
+        con.execute(
+            "update raw_erp.journal_items set"
+            " amount_in_company_code_currency = 2 * amount_in_company_code_currency,"
+            " amount_in_transaction_currency = 2 * amount_in_transaction_currency,"
+            " _dlt_load_id = cast(epoch(now()) as varchar)"
+            " where company_code = ? and fiscal_year = ? and accounting_document = ?",
+            [company, year, document],
+        )
+    subprocess.run(
+        [
+            DBT, "--no-use-colors", "run",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(data / "target"), "--log-path", str(data / "logs"),
+            "--select", "stg_erp__journal_items", "int_regional_journal_lines_mapped",
+            "int_gl_journal_lines", "quarantine_gl_journal_lines", "fct_gl_journal_lines",
+        ],
+        env={**os.environ, "FINSYNC_DATA_DIR": str(data)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    with open_warehouse(warehouse) as con:
+        return {
+            "before": before,
+            "after": by_period(con),
+            "periods": {edited, unbalanced, reissued},
+            "refused": con.execute(
+                "select distinct rejection_reason from quarantine.quarantine_gl_journal_lines"
+                " where document_key = ?",
+                [unbalanced_key],
+            ).fetchall(),
+            "booked_not_lines": con.execute(
+                f"select {COLUMNS} from {FACT} except all select {COLUMNS} from {LINES}"
+            ).fetchall(),
+            "lines_not_accounted": con.execute(
+                f"""select {COLUMNS} from {LINES}
+                    where journal_line_key not in (
+                        select source_key from quarantine.quarantine_gl_journal_lines)
+                    except all select {COLUMNS} from {FACT}"""
+            ).fetchall(),
+        }
+
+
+def test_a_day_rewrites_the_periods_whose_lines_changed_and_no_other(day: dict) -> None:
+    changed = {period for period in day["after"] if day["after"][period] != day["before"][period]}
+    assert changed == day["periods"]
+    assert set(day["after"]) == set(day["before"])
+
+
+def test_a_document_that_no_longer_balances_leaves_the_fact_for_quarantine(day: dict) -> None:
+    assert day["refused"] == [("document does not balance",)]
+
+
+def test_the_fact_holds_every_line_not_refused_as_the_lines_read_now(day: dict) -> None:
+    assert day["booked_not_lines"] == []
+    assert day["lines_not_accounted"] == []
