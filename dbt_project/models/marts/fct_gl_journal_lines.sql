@@ -255,7 +255,9 @@ final as (
 
 )
 
--- stored in period order: a period's rebuild, tests and export read its own row
--- groups only
+-- not sorted: the lines come in raw's load order, which is period by period (a
+-- period's bulk file, a day's postings), so a period's rows lie in few row groups
+-- and its rebuild, tests and export skip the others (scale 10: sorting took 6.8 of
+-- the 15.4 s the lines take to write, and the 24 period exports ran 8.2 s unsorted,
+-- 8.3 s sorted)
 select * from final
-order by period_id
