@@ -646,13 +646,13 @@ left join cost_centers on ytd.cost_center_code = cost_centers.CostCenter;
 
 ---------- exports: one file per fiscal period, as finsync publishes them
 copy (select * from trial_balance) to 'exports/reporting/trial_balance'
-    (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+    (format parquet, compression zstd, compression_level 1, partition_by (period_id), overwrite_or_ignore true);
 copy (select * from income_statement) to 'exports/reporting/income_statement'
-    (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+    (format parquet, compression zstd, compression_level 1, partition_by (period_id), overwrite_or_ignore true);
 copy (select * from balance_sheet) to 'exports/reporting/balance_sheet'
-    (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+    (format parquet, compression zstd, compression_level 1, partition_by (period_id), overwrite_or_ignore true);
 copy (select * from gl_lines) to 'exports/reporting/fct_gl_journal_lines'
-    (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+    (format parquet, compression zstd, compression_level 1, partition_by (period_id), overwrite_or_ignore true);
 -- P&L actuals for the planning tool: functional amounts, and group amounts at the period's
 -- average rate with an account's rounding cent on its largest cost center (as finsync's)
 copy (
@@ -687,9 +687,9 @@ copy (
     order by translated.period_id, "Entity", "Account", "Cost_Center"
 ) to 'exports/fpa/actuals' (format csv, header true, partition_by (period_id), overwrite_or_ignore true);
 copy (select * from fct_plan) to 'exports/reporting/fct_plan'
-    (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+    (format parquet, compression zstd, compression_level 1, partition_by (period_id), overwrite_or_ignore true);
 copy (select * from budget_vs_actual) to 'exports/reporting/budget_vs_actual'
-    (format parquet, compression zstd, partition_by (period_id), overwrite_or_ignore true);
+    (format parquet, compression zstd, compression_level 1, partition_by (period_id), overwrite_or_ignore true);
 copy (
     select
         workforce_cost_drivers.period_id,

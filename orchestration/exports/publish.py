@@ -17,7 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-PARQUET = "format parquet, compression zstd"
+# zstd's level 1 writes files as small as its default level 3 here, faster (scale 10, the
+# GL fact's 24 period files: 178 against 181 MB, 8.4 against 9.7 s)
+PARQUET = "format parquet, compression zstd, compression_level 1"
 FORMATS = {
     "csv": "(format csv, header true)",
     "parquet": f"({PARQUET})",
