@@ -19,6 +19,7 @@ import pytest
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 from orchestration.resources import open_warehouse
 from tests.copies import copy_warehouse
+from tests.raw_changes import double_erp_document
 
 CHANGED_AT = "2025-10-15 09:00:00+00"  # FY2026 P07
 DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PATH or not
@@ -62,16 +63,7 @@ def rerun(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> d
             " where company_code = 'FR01' and fiscal_year = 2025 and fiscal_period = 3"
             " and accounting_document_type = 'KR'"
         ).fetchall()
-        # doubled on every line: the document still balances, the period's balances move
-        con.execute(
-            "update raw_erp.journal_items set"
-            " amount_in_company_code_currency = 2 * amount_in_company_code_currency,"
-            " amount_in_transaction_currency = 2 * amount_in_transaction_currency,"
-            # a new version arrives in a new load, as dlt's merge writes it
-            " _dlt_load_id = cast(epoch(now()) as varchar)"
-            " where company_code = 'FR01' and fiscal_year = 2025 and accounting_document = ?",
-            [document],
-        )
+        double_erp_document(con, "FR01", 2025, document)
     target = data / "target"
     env = {**os.environ, "FINSYNC_DATA_DIR": str(data)}
     build = subprocess.run(

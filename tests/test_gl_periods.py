@@ -17,6 +17,7 @@ import pytest
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 from orchestration.resources import open_warehouse
 from tests.copies import copy_warehouse
+from tests.raw_changes import double_erp_document
 
 DBT = str(Path(sys.executable).with_name("dbt"))  # the environment's dbt, on PATH or not
 FACT = "marts.fct_gl_journal_lines"
@@ -29,19 +30,24 @@ COLUMNS = (
     " reversed_document_number, document_type, line_text, source_file_name, posting_date,"
     " document_date, currency_txn, amount_txn, currency_functional, amount_functional"
 )
-# a regional document of a period, with at least two lines and no other document of its
-# period touched here
-REGIONAL_DOCUMENT = """
-    select any_value(lines.document_key), any_value(raw.numero_lancamento)
-    from {lines} as lines
+# the first regional document of a period with two lines or more, booked: its company and
+# number in raw
+REGIONAL_DOCUMENT = f"""
+    select any_value(raw.empresa), any_value(raw.numero_lancamento)
+    from {LINES} as lines
     inner join raw_regional_erp.journal_lines as raw
         on lines.journal_line_key = 'regional_erp|' || raw.empresa || '|'
             || raw.numero_lancamento || '|' || raw.linha
     where lines.period_id = ? and lines.document_key not in (
         select document_key from quarantine.quarantine_gl_journal_lines)
     group by lines.document_key having count(*) >= 2
-    order by 1 limit 1
+    order by lines.document_key limit 1
 """
+# the regional document's first line
+FIRST_LINE = (
+    " where empresa = ? and numero_lancamento = ? and linha = (select min(linha)"
+    " from raw_regional_erp.journal_lines where empresa = ? and numero_lancamento = ?)"
+)
 
 
 def by_period(con) -> dict[str, tuple]:
@@ -61,23 +67,16 @@ def day(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dic
         before = by_period(con)
         periods = sorted(period for period in before if period != "OUTSIDE")
         edited, unbalanced, reissued = periods[1], periods[3], periods[5]
-        [(_, edited_number)] = con.execute(
-            REGIONAL_DOCUMENT.format(lines=LINES), [edited]
-        ).fetchall()
-        [(unbalanced_key, unbalanced_number)] = con.execute(
-            REGIONAL_DOCUMENT.format(lines=LINES), [unbalanced]
-        ).fetchall()
+        edited_document = con.execute(REGIONAL_DOCUMENT, [edited]).fetchall()[0]
+        unbalanced_document = con.execute(REGIONAL_DOCUMENT, [unbalanced]).fetchall()[0]
         con.execute(
             "update raw_regional_erp.journal_lines set historico = historico || ' (corrigido)'"
-            " where numero_lancamento = ? and linha = (select min(linha)"
-            " from raw_regional_erp.journal_lines where numero_lancamento = ?)",
-            [edited_number, edited_number],
+            + FIRST_LINE,
+            [*edited_document, *edited_document],
         )
         con.execute(
-            "update raw_regional_erp.journal_lines set debito_brl = debito_brl + 1"
-            " where numero_lancamento = ? and linha = (select min(linha)"
-            " from raw_regional_erp.journal_lines where numero_lancamento = ?)",
-            [unbalanced_number, unbalanced_number],
+            "update raw_regional_erp.journal_lines set debito_brl = debito_brl + 1" + FIRST_LINE,
+            [*unbalanced_document, *unbalanced_document],
         )
         [(company, year, document)] = con.execute(
             f"""select any_value(raw.company_code), any_value(raw.fiscal_year),
@@ -91,15 +90,7 @@ def day(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dic
                group by raw.accounting_document order by 3 limit 1""",
             [reissued],
         ).fetchall()
-        # doubled on every line (it still balances), as a new version in a later load
-        con.execute(
-            "update raw_erp.journal_items set"
-            " amount_in_company_code_currency = 2 * amount_in_company_code_currency,"
-            " amount_in_transaction_currency = 2 * amount_in_transaction_currency,"
-            " _dlt_load_id = cast(epoch(now()) as varchar)"
-            " where company_code = ? and fiscal_year = ? and accounting_document = ?",
-            [company, year, document],
-        )
+        double_erp_document(con, company, year, document)
     subprocess.run(
         [
             DBT, "--no-use-colors", "run",
@@ -118,8 +109,8 @@ def day(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dic
             "periods": {edited, unbalanced, reissued},
             "refused": con.execute(
                 "select distinct rejection_reason from quarantine.quarantine_gl_journal_lines"
-                " where document_key = ?",
-                [unbalanced_key],
+                " where document_key = 'regional_erp|' || ? || '|' || ?",
+                list(unbalanced_document),
             ).fetchall(),
             "booked_not_lines": con.execute(
                 f"select {COLUMNS} from {FACT} except all select {COLUMNS} from {LINES}"
