@@ -31,15 +31,21 @@
 ] %}
 {%- set period = gl_period() %}
 
-{#- Spark has no delete+insert: it overwrites the period's partition instead. -#}
+{#- Spark has no delete+insert: it overwrites the period's partition instead.
+    A fact built before it recorded the staged loads it read gets that column empty (on
+    DuckDB; Spark asks for a --full-refresh): every staged line is then new to it, and
+    the run rebuilds every period. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
     unique_key='period_id',
     partition_by=['period_id'] if target.type == 'spark' else none,
     on_schema_change='fail',
+    pre_hook="{% if is_incremental() and target.type != 'spark' %}
+        alter table {{ this }} add column if not exists _staged_load_id varchar
+    {% endif %}",
 ) }}
-{{ require_period_columns(['period_id', '_staged_load_id', '_built_at']) }}
+{{ require_period_columns(['period_id', '_built_at'] + (['_staged_load_id'] if target.type == 'spark' else [])) }}
 
 with
 
@@ -240,11 +246,11 @@ final as (
             as amount_group,
 
         ---------- lineage
+        {{ built_at() }} as _built_at,
         -- the latest staged load read; a backfill reads one period of the staged
         -- lines, so their loads stay to be read
         {%- set loads_read = 'read_through' if is_incremental() and period else 'staged_loads' %}
-        (select {{ loads_read }}.load_id from {{ loads_read }}) as _staged_load_id,
-        {{ built_at() }} as _built_at
+        (select {{ loads_read }}.load_id from {{ loads_read }}) as _staged_load_id
 
     from accepted
     left join fiscal_periods
