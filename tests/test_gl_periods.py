@@ -5,6 +5,7 @@ a regional line's text is corrected (period A), a regional document loses its ba
 (period B: refused whole), a group ERP document gets a new version (period C). One
 `dbt run` of the GL chain then rewrites those three periods of the fact and no other, and
 the fact holds exactly the lines of int_gl_journal_lines that the quarantine did not refuse.
+A fact of an earlier finsync, without the staged loads it read, is rebuilt whole once.
 """
 
 import os
@@ -59,6 +60,21 @@ def by_period(con) -> dict[str, tuple]:
     }
 
 
+def run_gl_chain(data: Path) -> None:
+    """One `dbt run` of the GL chain on the warehouse in `data`, as a day's build runs it."""
+    subprocess.run(
+        [
+            DBT, "--no-use-colors", "run",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(data / "target"), "--log-path", str(data / "logs"),
+            "--select", "stg_erp__journal_items", "int_regional_journal_lines_mapped",
+            "int_gl_journal_lines", "quarantine_gl_journal_lines", "fct_gl_journal_lines",
+        ],
+        env={**os.environ, "FINSYNC_DATA_DIR": str(data)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def day(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dict:
     data = tmp_path_factory.mktemp("gl_periods")
@@ -91,17 +107,7 @@ def day(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory) -> dic
             [reissued],
         ).fetchall()
         double_erp_document(con, company, year, document)
-    subprocess.run(
-        [
-            DBT, "--no-use-colors", "run",
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(data / "target"), "--log-path", str(data / "logs"),
-            "--select", "stg_erp__journal_items", "int_regional_journal_lines_mapped",
-            "int_gl_journal_lines", "quarantine_gl_journal_lines", "fct_gl_journal_lines",
-        ],
-        env={**os.environ, "FINSYNC_DATA_DIR": str(data)},
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    run_gl_chain(data)
     with open_warehouse(warehouse) as con:
         return {
             "before": before,
@@ -137,3 +143,27 @@ def test_a_document_that_no_longer_balances_leaves_the_fact_for_quarantine(day: 
 def test_the_fact_holds_every_line_not_refused_as_the_lines_read_now(day: dict) -> None:
     assert day["booked_not_lines"] == []
     assert day["lines_not_accounted"] == []
+
+
+def test_a_fact_built_before_it_recorded_its_staged_loads_is_rebuilt_whole(
+    paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A warehouse of an earlier finsync: its fact has no `_staged_load_id`. The next run
+    adds it and rebuilds every period, so each line records the loads it was built from."""
+    data = tmp_path_factory.mktemp("gl_upgrade")
+    warehouse = copy_warehouse(paths.warehouse, data)
+    with open_warehouse(warehouse, read_only=False) as con:
+        before = by_period(con)
+        con.execute(f"alter table {FACT} drop column _staged_load_id")
+    run_gl_chain(data)
+    with open_warehouse(warehouse) as con:
+        after = by_period(con)
+        [(rows, recorded)] = con.execute(
+            f"select count(*), count(_staged_load_id) from {FACT}"
+        ).fetchall()
+    assert set(after) == set(before)
+    assert all(after[period] != before[period] for period in before)  # every period rewritten
+    assert [after[period][0] for period in sorted(after)] == [
+        before[period][0] for period in sorted(before)
+    ]
+    assert recorded == rows > 0
