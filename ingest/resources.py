@@ -12,6 +12,7 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dlt
@@ -116,30 +117,33 @@ def keys_in_several_files(
     Only the key columns are read (a reader reads no other column than its schema's),
     typed by the contract as the files' rows will be: a key that breaks it is left out.
     A whole history is millions of keys: each is held as a 64-bit hash, and only the
-    files with a hash in common are read again to compare their keys themselves."""
+    files with a hash in common are read again to compare their keys themselves. The
+    hashes are sorted with their file's number in their lowest bits (one plain sort, a
+    third of a stable argsort's time at ten million keys): two files share a hash when
+    neighbours agree above those bits and differ in them. The bits given up only add
+    suspects, which the comparison of the keys themselves clears."""
     if len(files) < 2:
         return None
+    owner_bits = np.uint64((len(files) - 1).bit_length())
     key_schema = pa.schema(f for f in schema if _NAMING.normalize_identifier(f.name) in primary_key)
 
     def keys(path: Path) -> pa.Table:
         return snake_case(reader(path, key_schema).rows).select(primary_key).drop_null()
 
-    hashes, owners = [], []
+    owned = []
     with duckdb.connect() as con:
         for number, path in enumerate(files):
-            table = keys(path)
-            con.register("file_keys", table)
+            con.register("file_keys", keys(path))
             (hashed,) = (
                 con.execute(f"select hash({', '.join(primary_key)}) from file_keys")
                 .fetchnumpy()
                 .values()
             )
             con.unregister("file_keys")
-            hashes.append(np.asarray(hashed, np.uint64))
-            owners.append(np.full(len(table), number, np.int32))
-    hashed, owner = np.concatenate(hashes), np.concatenate(owners)
-    order = np.argsort(hashed, kind="stable")
-    hashed, owner = hashed[order], owner[order]
+            owned.append(np.asarray(hashed, np.uint64) >> owner_bits << owner_bits | number)
+    tagged = np.concatenate(owned)
+    tagged.sort()
+    hashed, owner = tagged >> owner_bits, tagged & ((np.uint64(1) << owner_bits) - 1)
     shared = (hashed[1:] == hashed[:-1]) & (owner[1:] != owner[:-1])
     suspects = sorted(set(owner[1:][shared].tolist()) | set(owner[:-1][shared].tolist()))
     if suspects:
@@ -213,6 +217,20 @@ def files_resource(
     """
     vendor_key = [n for n in schema.names if _NAMING.normalize_identifier(n) in primary_key]
 
+    def prepared(path: Path, elsewhere: pa.Table | None) -> tuple[pa.Table, list[Refusal]]:
+        """A file's rows as they load, and its refused rows."""
+        extract = reader(path, schema)
+        table, refused_rows = keyed_rows(
+            snake_case(extract.rows), primary_key, extract.row_numbers, non_negative, elsewhere
+        )
+        refused = list(extract.refused)
+        if refused_rows:
+            payloads = extract.rows.to_pylist()
+            numbers = extract.row_numbers
+            refused += [Refusal(numbers[i], why, payloads[i]) for i, why in refused_rows]
+        file_name = pa.nulls(len(table), pa.string()).fill_null(path.name)
+        return with_row_ids(table.append_column("_file_name", file_name)), refused
+
     def rows() -> Iterator[pa.Table]:
         system = dlt.current.source_schema().name
         if versions:
@@ -220,27 +238,19 @@ def files_resource(
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
         landed = list(new_files(folder, pattern, loaded))
         elsewhere = keys_in_several_files([f.path for f in landed], reader, schema, primary_key)
-        for file in landed:
-            extract = reader(file.path, schema)
-            table, refused_rows = keyed_rows(
-                snake_case(extract.rows),
-                primary_key,
-                extract.row_numbers,
-                non_negative,
-                elsewhere,
-            )
-            refused = list(extract.refused)
-            if refused_rows:
-                payloads = extract.rows.to_pylist()
-                refused += [
-                    Refusal(extract.row_numbers[i], why, payloads[i]) for i, why in refused_rows
-                ]
-            file_name = pa.nulls(len(table), pa.string()).fill_null(file.path.name)
-            yield with_row_ids(table.append_column("_file_name", file_name))
-            if refused:
-                bad = quarantine_rows(system, name, file.path.name, vendor_key, refused)
-                yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
-            loaded[file.sha256] = file.path.name
+        # the next file is read and checked on a thread while dlt writes this one's rows
+        # (Arrow and Parquet release the GIL): the ERP's bulk history, ~2 s less at scale 10
+        with ThreadPoolExecutor(max_workers=1) as reading:
+            upcoming = [reading.submit(prepared, f.path, elsewhere) for f in landed[:1]]
+            for number, file in enumerate(landed):
+                table, refused = upcoming.pop().result()
+                if number + 1 < len(landed):
+                    upcoming.append(reading.submit(prepared, landed[number + 1].path, elsewhere))
+                yield table
+                if refused:
+                    bad = quarantine_rows(system, name, file.path.name, vendor_key, refused)
+                    yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)
+                loaded[file.sha256] = file.path.name
 
     return dlt.resource(
         rows,
