@@ -19,6 +19,7 @@ import csv
 import functools
 import io
 import json
+import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -81,12 +82,18 @@ class ClientCredentials(AuthConfigBase):
 
 class RequestLog:
     """Counts the attempts a source retried (429, 5xx, a dropped connection): asset
-    metadata shows them."""
+    metadata shows them. Counted under a lock: a bulk export's next page is fetched on a
+    thread of its own (ingest/crm.py)."""
 
     RETRIED = frozenset({429, 500, 502, 503, 504})
 
     def __init__(self) -> None:
         self.retries = 0
+        self._lock = threading.Lock()
+
+    def retried(self) -> None:
+        with self._lock:
+            self.retries += 1
 
     def session(self) -> Session:
         """dlt's retrying session (runtime.request_max_attempts, request_backoff_factor,
@@ -110,10 +117,10 @@ class _CountingAdapter(HTTPAdapter):
         try:
             response = super().send(request, *args, **kwargs)
         except (ConnectionError, Timeout):
-            self.log.retries += 1
+            self.log.retried()
             raise
         if response.status_code in self.log.RETRIED:
-            self.log.retries += 1
+            self.log.retried()
         response.json = _parsed_once(response)  # type: ignore[method-assign]
         return response
 
@@ -389,7 +396,7 @@ def asked_again(fetch: Callable[[], Fetched], attempts: int, log: RequestLog) ->
         except MalformedPage:
             if attempt == attempts:
                 raise
-            log.retries += 1
+            log.retried()
     raise ValueError(f"attempts must be at least 1, not {attempts}")
 
 

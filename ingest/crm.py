@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import dlt
 import pyarrow as pa
@@ -85,19 +86,27 @@ class BulkQuery:
             pause = min(pause * 2, 5.0)
 
     def _pages(self, job: str) -> Iterator[pa.Table]:
-        locator = ""
-        while locator != "null":
-            params = {"maxRecords": self.page_records} | ({"locator": locator} if locator else {})
+        """The pages in order. The next page is asked for on a thread as soon as this one's
+        locator is known, while dlt takes this one (scale 10: ~2 s of the CRM's first load
+        waited on the vendor): one request in flight at a time, as before."""
+        with ThreadPoolExecutor(max_workers=1) as fetching:
+            coming = fetching.submit(self._page, job, "")
+            while coming is not None:
+                response, table = coming.result()
+                locator = response.headers.get("Sforce-Locator") or "null"
+                coming = fetching.submit(self._page, job, locator) if locator != "null" else None
+                yield table
 
-            def page(params: dict = params) -> tuple[Response, pa.Table]:
-                response = self.client.get(
-                    f"{JOBS}/{job}/results", params=params, hooks={"response": [raise_for_status]}
-                )
-                return response, csv_records(response)
+    def _page(self, job: str, locator: str) -> tuple[Response, pa.Table]:
+        params = {"maxRecords": self.page_records} | ({"locator": locator} if locator else {})
 
-            response, table = asked_again(page, self.attempts, self.log)
-            locator = response.headers.get("Sforce-Locator") or "null"
-            yield table
+        def page() -> tuple[Response, pa.Table]:
+            response = self.client.get(
+                f"{JOBS}/{job}/results", params=params, hooks={"response": [raise_for_status]}
+            )
+            return response, csv_records(response)
+
+        return asked_again(page, self.attempts, self.log)
 
     @staticmethod
     def _json(response: Response) -> dict:
