@@ -292,7 +292,7 @@ def test_a_changed_row_that_breaks_a_rule_fails_as_the_whole_table_would(copy) -
 
 def test_a_new_row_with_the_key_of_an_old_one_is_caught(copy) -> None:
     """A GL line rebuilt later (a new _built_at) whose key an unchanged line already has:
-    both copies break the key's uniqueness, and its document no longer balances."""
+    both copies break the key's uniqueness."""
     run = check_on(GL_LINES, copy)
     assert run().passed
     with open_warehouse(copy.warehouse, read_only=False) as con:

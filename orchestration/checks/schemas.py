@@ -513,15 +513,9 @@ PRODUCTS = [
         changed_at="posting_date",
         changed_by="_built_at",
         totals=("amount_functional", "currency_functional"),
-        checks=[
-            balances("amount_functional", "document_key", name="journal_balances"),
-            balances(
-                "amount_txn",
-                "document_key",
-                "currency_txn",
-                name="journal_balances_per_transaction_currency",
-            ),
-        ],
+        # that each document balances, in functional and in each transaction currency, is
+        # the fact's own dbt tests (sums_to_zero): they fail the dbt step, which holds the
+        # exports back as this check would, and hold in a dbt build without Dagster too
     ),
     contract(
         "marts",
