@@ -243,6 +243,7 @@ def unaccounted(paths: Paths, main_run, tmp_path_factory: pytest.TempPathFactory
     )  # fmt: skip
     [compiled] = target.glob("compiled/**/assert_every_journal_line_is_accounted_for.sql")
     return {
+        "compiled": compiled.read_text(),
         "failures": set(read(data / "warehouse.duckdb", compiled.read_text())),
         "rebuilt": read(
             data / "warehouse.duckdb",
@@ -265,3 +266,15 @@ def test_a_day_names_the_lines_of_its_periods_not_in_raw_or_accounted_twice(unac
         (unaccounted["removed_key"], "booked or quarantined, not in raw"),
         *((key, "accounted for more than once") for key in unaccounted["doubled_keys"]),
     }
+
+
+def test_a_full_build_tests_every_key_reading_raw_and_the_fact_whole(main_run, unaccounted) -> None:
+    """The test asks, as it compiles, whether staging's latest run built it whole: the main
+    run's full build tests every key, so it reads raw and the fact without the document
+    filter; the day above, through it (raw_erp_lines, booked_lines)."""
+    [full] = (DBT_PROJECT_DIR / "target").glob(
+        f"dbt_models-{main_run.run_id[:7]}-*/compiled/**/assert_every_journal_line_is_accounted_for.sql"
+    )
+    by_document = ("from raw_erp_lines", "from booked_lines as booked")
+    assert not any(read in full.read_text() for read in by_document)
+    assert all(read in unaccounted["compiled"] for read in by_document)

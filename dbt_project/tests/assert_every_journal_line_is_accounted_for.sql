@@ -14,6 +14,20 @@
 -- of it. A full build writes every line in one run (and staging reads every raw
 -- load), so it tests every key; a backfill tests its period's lines. A line
 -- removed from raw by hand is named when its period is rebuilt.
+--
+-- When staging's latest run built it whole, every raw key is tested: the documents
+-- of the keys tested are all of raw's and of the lines the fact wrote, so the test
+-- reads raw and the fact whole, not through their document filter (raw_erp_lines,
+-- booked_lines; asked as it compiles, in the build that ran staging; scale 10:
+-- ~1.4 s less of a full build's busiest ten seconds).
+{%- set staged_before_sql -%}
+    select coalesce(max(staged._dlt_load_id), '') as load_id
+    from {{ ref('stg_erp__journal_items') }} as staged
+    where staged._built_at < (select max(latest._built_at) from {{ ref('stg_erp__journal_items') }} as latest)
+{%- endset -%}
+{#- compiled without a build (lint, docs), staging may not exist: the filtered test -#}
+{%- set staging = load_relation(ref('stg_erp__journal_items')) if execute else none %}
+{%- set every_key = staging is not none and run_query(staged_before_sql).columns[0].values()[0] == '' %}
 with
 
 booked_latest as (
@@ -27,9 +41,7 @@ booked_latest as (
 -- whole): a lower bound, as a key merged since no longer shows its older load
 staged_before as (
 
-    select coalesce(max(staged._dlt_load_id), '') as load_id
-    from {{ ref('stg_erp__journal_items') }} as staged
-    where staged._built_at < (select max(latest._built_at) from {{ ref('stg_erp__journal_items') }} as latest)
+    {{ staged_before_sql }}
 
 ),
 
@@ -40,7 +52,8 @@ quarantined as (
 ),
 
 -- the group ERP documents of the keys tested (a key's document is part of it):
--- raw and the fact are read for these documents only
+-- raw and the fact are read for these documents only (raw_erp_lines, booked_lines),
+-- unless every key is tested
 erp_documents as (
 
     select coalesce(booked.document_number, '') as document_number
@@ -62,6 +75,23 @@ erp_documents as (
 
 ),
 
+raw_erp_lines as (
+
+    select *
+    from {{ source('erp', 'journal_items') }}
+    where coalesce(accounting_document, '') in (select erp_documents.document_number from erp_documents)
+
+),
+
+booked_lines as (
+
+    select *
+    from {{ ref('fct_gl_journal_lines') }}
+    where coalesce(source_system, '') <> 'erp'
+        or coalesce(document_number, '') in (select erp_documents.document_number from erp_documents)
+
+),
+
 raw_erp_versions as (
 
     select
@@ -69,8 +99,7 @@ raw_erp_versions as (
             as journal_line_key,
         case when _dlt_load_id > (select staged_before.load_id from staged_before) then 1 else 0 end
             as is_loaded_since
-    from {{ source('erp', 'journal_items') }}
-    where coalesce(accounting_document, '') in (select erp_documents.document_number from erp_documents)
+    from {{ source('erp', 'journal_items') if every_key else 'raw_erp_lines' }}
 
 ),
 
@@ -99,9 +128,7 @@ accounted as (
         'fct_gl_journal_lines' as destination,
         case when booked._built_at = (select booked_latest.built_at from booked_latest) then 1 else 0 end
             as is_tested
-    from {{ ref('fct_gl_journal_lines') }} as booked
-    where coalesce(booked.source_system, '') <> 'erp'
-        or coalesce(booked.document_number, '') in (select erp_documents.document_number from erp_documents)
+    from {{ ref('fct_gl_journal_lines') if every_key else 'booked_lines' }} as booked
 
     union all
 
