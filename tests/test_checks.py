@@ -152,13 +152,18 @@ def test_a_table_checked_in_batches_fails_exactly_as_it_would_whole(broken: Brok
     (key uniqueness, balances) in the warehouse: the same failing rows, reasons, counts per
     rule, sample and quarantine rows as Pandera's validation of the whole table at once,
     with documents and duplicate keys split across batches. Of the ERP's log of journal
-    line versions, the whole table is the latest version of each line."""
+    line versions, the whole table is the latest version of each line, a line copied
+    within its load twice."""
     with open_warehouse(broken.paths.warehouse, read_only=False) as con:
         con.execute(  # a later version of a line, far from the first in the log
             "insert into raw_erp.journal_items select * replace ("
             " amount_in_company_code_currency + 1 as amount_in_company_code_currency,"
             f" '{NEW_LOAD}' as _dlt_load_id)"
             " from raw_erp.journal_items where company_code = 'US01' order by all limit 1"
+        )
+        con.execute(  # a line copied within its load: one version twice, both latest
+            "insert into raw_erp.journal_items select * from raw_erp.journal_items"
+            " where company_code = 'FR01' order by all limit 1"
         )
         con.execute(  # a duplicate key, far from its original in the table
             "insert into marts.fct_gl_journal_lines select * from marts.fct_gl_journal_lines"
@@ -186,7 +191,7 @@ def test_a_table_checked_in_batches_fails_exactly_as_it_would_whole(broken: Brok
     journals, gl_lines = outcomes["journal_items"][1], outcomes["fct_gl_journal_lines"][1]
     assert journals.rows == lines - 1  # one line, two versions
     assert journals.failed_rows > broken.unbalanced_lines + 1  # the US01 document too
-    assert "multiple_fields_uniqueness" not in journals.failures_by_rule
+    assert journals.failures_by_rule["multiple_fields_uniqueness"] == 2  # the copied line
     assert gl_lines.failures_by_rule["multiple_fields_uniqueness"] == 2  # both copies
 
 

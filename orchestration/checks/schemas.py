@@ -147,19 +147,28 @@ def contract(
     )
 
 
-def superseded_versions(table: str, key: list[str] | tuple[str, ...], order: str) -> str:
+def several_versions(table: str, key: list[str] | tuple[str, ...]) -> str:
+    """The query of the hashes (`key_hash`) of the keys of which `table` holds more than one
+    row: one aggregate over one 64-bit value a row. Only these keys can have a superseded
+    version, or a latest version twice (a hash shared by two keys only adds a few rows)."""
+    keys = ", ".join(f'"{k}"' for k in key)
+    return f"select hash({keys}) as key_hash from {table} group by all having count(*) > 1"
+
+
+def superseded_versions(
+    table: str, key: list[str] | tuple[str, ...], order: str, several: str | None = None
+) -> str:
     """The query of the rowids of `table`'s rows that a later version of their key
     supersedes (`order`, latest first). Versions tied in `order` (the same change, loaded
     by the same load) all stay: a row copied within a load is a doubled row, for the
     contract's key and the checkpoints' counts to report, where staging keeps one.
 
-    Almost every key has one version: the keys with several are found by their hash, one
-    aggregate over one 64-bit value a row, and only their rows are ranked (a hash shared by
-    two keys only ranks a few more rows, each within its own key)."""
+    Almost every key has one version: only the rows of `several_versions` (or of the
+    relation `several` holding its answer) are ranked, each within its own key."""
     keys = ", ".join(f'"{k}"' for k in key)
+    several = several or f"({several_versions(table, key)})"
     return (
-        f"select rowid from {table} where hash({keys}) in"
-        f" (select hash({keys}) from {table} group by all having count(*) > 1)"
+        f"select rowid from {table} where hash({keys}) in (select key_hash from {several})"
         f" qualify rank() over (partition by {keys} order by {order}) > 1"
     )
 
