@@ -87,8 +87,8 @@ class BulkQuery:
 
     def _pages(self, job: str) -> Iterator[pa.Table]:
         """The pages in order. The next page is asked for on a thread as soon as this one's
-        locator is known, while dlt takes this one (scale 10: ~2 s of the CRM's first load
-        waited on the vendor): one request in flight at a time, as before."""
+        locator is known, while dlt takes this one: one request in flight at a time, as
+        before (scale 10, the CRM's first load standalone: 8.6-8.8 s -> 7.5 s)."""
         with ThreadPoolExecutor(max_workers=1) as fetching:
             coming = fetching.submit(self._page, job, "")
             while coming is not None:

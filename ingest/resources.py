@@ -239,13 +239,14 @@ def files_resource(
         landed = list(new_files(folder, pattern, loaded))
         elsewhere = keys_in_several_files([f.path for f in landed], reader, schema, primary_key)
         # the next file is read and checked on a thread while dlt writes this one's rows
-        # (Arrow and Parquet release the GIL): the ERP's bulk history, ~2 s less at scale 10
+        # (Arrow and Parquet release the GIL). The ERP's 24 bulk files at scale 10, with
+        # keys_in_several_files' sort: 20.6-21.5 s -> 17.0-17.2 s standalone
         with ThreadPoolExecutor(max_workers=1) as reading:
-            upcoming = [reading.submit(prepared, f.path, elsewhere) for f in landed[:1]]
+            coming = reading.submit(prepared, landed[0].path, elsewhere) if landed else None
             for number, file in enumerate(landed):
-                table, refused = upcoming.pop().result()
+                table, refused = coming.result()
                 if number + 1 < len(landed):
-                    upcoming.append(reading.submit(prepared, landed[number + 1].path, elsewhere))
+                    coming = reading.submit(prepared, landed[number + 1].path, elsewhere)
                 yield table
                 if refused:
                     bad = quarantine_rows(system, name, file.path.name, vendor_key, refused)
