@@ -353,6 +353,22 @@ class Contract:
     def key_of(self, record: dict[str, Any]) -> str:
         return "|".join(str(record.get(k)) for k in self.key)
 
+    def keys_of(
+        self, page: Sequence[dict[str, Any]], columns: dict[str, pa.Array] | None, rows: list[int]
+    ) -> list[str]:
+        """`key_of` the page's records at `rows`, joined in Arrow where the key's columns
+        are text or integers: a bulk page's rows at its latest change can be all of it
+        (scale 10, payroll's and FP&A's first loads: 0.8 s record by record)."""
+        arrays = [columns.get(k) for k in self.key] if columns is not None else [None]
+        if not all(
+            a is not None and (pa.types.is_string(a.type) or pa.types.is_integer(a.type))
+            for a in arrays
+        ):
+            return [self.key_of(page[row]) for row in rows]
+        taken = pa.array(rows, pa.int64())
+        text = [pc.fill_null(a.take(taken).cast(pa.string()), str(None)) for a in arrays]
+        return (text[0] if len(text) == 1 else pc.binary_join_element_wise(*text, "|")).to_pylist()
+
     def cursors(
         self, page: list[dict[str, Any]], columns: dict[str, pa.Array] | None = None
     ) -> pa.Array:

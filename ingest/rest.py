@@ -75,13 +75,14 @@ class Boundary:
         cursors = self.contract.cursors(page, columns)
         start = pa.scalar(self.start, cursors.type)
         seen = pc.indices_nonzero(pc.equal(cursors, start).fill_null(False)).to_pylist()
-        skip = {row for row in seen if self.contract.key_of(page[row]) in self.loaded}
+        keys = self.contract.keys_of(page, columns, seen)
+        skip = {row for row, key in zip(seen, keys, strict=True) if key in self.loaded}
         latest = pc.max(cursors).as_py()
         if latest is not None and latest >= self.mark:
             if latest > self.mark:
                 self.mark, self.at_mark = latest, set()
             at = pc.indices_nonzero(pc.equal(cursors, pa.scalar(latest, cursors.type)))
-            self.at_mark.update(self.contract.key_of(page[row]) for row in at.to_pylist())
+            self.at_mark.update(self.contract.keys_of(page, columns, at.to_pylist()))
         return skip
 
     def keys(self) -> list[str]:
