@@ -252,6 +252,13 @@ def columns_of(page: list[dict[str, Any]]) -> dict[str, pa.Array] | None:
     return {field.name: rows.field(i) for i, field in enumerate(rows.type)}
 
 
+def _joined_keys(arrays: list[pa.Array]) -> list[str]:
+    """Each row's key as `Contract.key_of` spells it: values as text joined by `|`, None
+    for a missing value."""
+    text = [pc.fill_null(a.cast(pa.string()), str(None)) for a in arrays]
+    return (text[0] if len(text) == 1 else pc.binary_join_element_wise(*text, "|")).to_pylist()
+
+
 class Contract:
     """Splits each page: rows that keep the contract as one typed Arrow table, the
     others as (record, reason) for quarantine.
@@ -326,17 +333,13 @@ class Contract:
         self, page: list[dict[str, Any]], columns: dict[str, pa.Array] | None = None
     ) -> tuple[list[str], int]:
         """The keys of the page's records that have their whole key, and how many have not."""
-        arrays = [columns.get(k) for k in self.key] if columns is not None else [None]
-        if all(
-            a is not None and (pa.types.is_string(a.type) or pa.types.is_integer(a.type))
-            for a in arrays
-        ):
-            whole = functools.reduce(pc.and_, (pc.is_valid(a) for a in arrays))
-            text = [a.filter(whole).cast(pa.string()) for a in arrays]
-            joined = text[0] if len(text) == 1 else pc.binary_join_element_wise(*text, "|")
-            return joined.to_pylist(), len(page) - len(joined)
-        keyed = [r for r in page if all(r.get(k) is not None for k in self.key)]
-        return [self.key_of(r) for r in keyed], len(page) - len(keyed)
+        arrays = self._key_columns(columns)
+        if arrays is None:
+            keyed = [r for r in page if all(r.get(k) is not None for k in self.key)]
+            return [self.key_of(r) for r in keyed], len(page) - len(keyed)
+        whole = functools.reduce(pc.and_, (pc.is_valid(a) for a in arrays))
+        joined = _joined_keys([a.filter(whole) for a in arrays])
+        return joined, len(page) - len(joined)
 
     def _refuse(self, values: list[Any], field: pa.Field, reasons: dict[int, str]) -> pa.Array:
         """The column with its unconvertible values as null; each such row gets its reason."""
@@ -356,18 +359,25 @@ class Contract:
     def keys_of(
         self, page: Sequence[dict[str, Any]], columns: dict[str, pa.Array] | None, rows: list[int]
     ) -> list[str]:
-        """`key_of` the page's records at `rows`, joined in Arrow where the key's columns
-        are text or integers: a bulk page's rows at its latest change can be all of it
-        (scale 10, payroll's and FP&A's first loads: 0.8 s record by record)."""
+        """`key_of` the page's records at `rows`, joined in Arrow where `keys` would: a bulk
+        page's rows at its latest change can be all of it (scale 10, payroll's and FP&A's
+        first loads: 0.8 s record by record)."""
+        arrays = self._key_columns(columns)
+        if arrays is None:
+            return [self.key_of(page[row]) for row in rows]
+        taken = pa.array(rows, pa.int64())
+        return _joined_keys([a.take(taken) for a in arrays])
+
+    def _key_columns(self, columns: dict[str, pa.Array] | None) -> list[pa.Array] | None:
+        """The page's key columns where Arrow can spell them as `key_of` does (text or
+        integers), else None: the records are read one by one."""
         arrays = [columns.get(k) for k in self.key] if columns is not None else [None]
-        if not all(
+        if all(
             a is not None and (pa.types.is_string(a.type) or pa.types.is_integer(a.type))
             for a in arrays
         ):
-            return [self.key_of(page[row]) for row in rows]
-        taken = pa.array(rows, pa.int64())
-        text = [pc.fill_null(a.take(taken).cast(pa.string()), str(None)) for a in arrays]
-        return (text[0] if len(text) == 1 else pc.binary_join_element_wise(*text, "|")).to_pylist()
+            return arrays
+        return None
 
     def cursors(
         self, page: list[dict[str, Any]], columns: dict[str, pa.Array] | None = None
