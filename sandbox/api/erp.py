@@ -108,6 +108,7 @@ class ErpApi(Service):
             self.routes[f"{ROOT}/{entity}"] = self._entity_set(entity)
         self.routes[f"{ROOT}/TrialBalance"] = self._trial_balance
         self._trial_balance_of: tuple[int, pa.Table] | None = None
+        self.trial_balance()
 
     @staticmethod
     def _day(value) -> int:
@@ -140,7 +141,9 @@ class ErpApi(Service):
     def trial_balance(self) -> pa.Table:
         """Period movements per company, fiscal period and account, in company-code currency,
         with the number of journal entry items behind them (the ERP's control count).
-        Computed once per version of the journal (a client pages through it)."""
+        Computed once per version of the journal, when it is posted to (at start and in
+        `advance`), as an ERP keeps its totals table at posting: a client's request
+        reads it and pages through it."""
         journals = self.tables["JournalEntryItems"]
         version = journals.version
         if self._trial_balance_of is None or self._trial_balance_of[0] != version:
@@ -296,6 +299,7 @@ class ErpApi(Service):
         journals.upsert(pa.concat_tables([new, changed]))
         events = self._events_due(until=day, since=self._day(self.today))
         self.tables["CloseMilestoneEvents"].upsert(events)
+        self.trial_balance()
         return {"JournalEntryItems": len(new) + len(changed), "CloseMilestoneEvents": len(events)}
 
     def _copy(
