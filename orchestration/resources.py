@@ -51,10 +51,11 @@ def duckdb_settings() -> dict[str, str]:
       does not compete with another step's query for them; a step's own cursors (the exports
       write two periods at once) share the connection's pool of threads.
     - `preserve_insertion_order` stays true (DuckDB's default): a query without `order by`
-      returns a table's rows in their order, which a reader here may count on. The exports
-      that compare bytes order their rows themselves (the FP&A files: same marts, same
-      bytes) and the reporting files compare rows (a fingerprint), so nothing here turns
-      it off.
+      returns a table's rows in their order, which a reader here may count on (a contract's
+      failing sample is in the table's order). The exports that compare bytes order their
+      rows themselves (the FP&A files: same marts, same bytes); the reporting files compare
+      rows (a fingerprint), so their period files are written with it off
+      (`exports.publish.in_any_order`).
     """
     return {
         **duckdb_bounds(),  # the same bound as dlt's connections in this process

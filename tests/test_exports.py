@@ -15,7 +15,7 @@ import pytest
 from orchestration.checks.schemas import PRODUCTS
 from orchestration.checks.suites import validate
 from orchestration.exports.fpa import ACTUALS, LISTS, MANIFEST, ActualsDoNotTie, tie
-from orchestration.exports.publish import publish, publish_rows, stored_fingerprint
+from orchestration.exports.publish import in_any_order, publish, publish_rows, stored_fingerprint
 from orchestration.exports.reporting import (
     DIMENSIONS,
     PERIOD_MARTS,
@@ -412,3 +412,23 @@ def test_a_row_edited_to_text_duckdb_hashes_alike_is_written_again(tmp_path: Pat
     assert same_hash  # the premise: DuckDB's hash alone would call the rows unchanged
     assert (first["rewritten"], again["rewritten"], edited["rewritten"]) == (True, False, True)
     assert written == HASHED_ALIKE[1]
+
+
+def test_files_written_in_any_order_give_the_connection_back_its_order(tmp_path: Path) -> None:
+    """The period files are written with DuckDB free to reorder rows; the connection keeps
+    its order again afterwards, also when a write fails, and an `order` still orders a file."""
+    target = tmp_path / "mart" / "data.parquet"
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        setting = "select current_setting('preserve_insertion_order')"
+        con.execute("create table mart as select range as key from range(300000)")
+        with in_any_order(con):
+            [(inside,)] = con.execute(setting).fetchall()
+            publish_rows(con, "select * from mart", target, order="key desc")
+        [(after,)] = con.execute(setting).fetchall()
+        with pytest.raises(duckdb.CatalogException), in_any_order(con):
+            publish_rows(con, "select * from no_such_mart", target)
+        [(after_failure,)] = con.execute(setting).fetchall()
+        written = con.execute("select key from read_parquet(?)", [str(target)]).fetchall()
+    keys = [key for (key,) in written]
+    assert (inside, after, after_failure) == (False, True, True)
+    assert keys == list(range(299999, -1, -1))

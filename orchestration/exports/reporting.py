@@ -24,7 +24,7 @@ import duckdb
 
 from orchestration.checks.schemas import PRODUCTS
 from orchestration.exports.periods import publish_periods
-from orchestration.exports.publish import publish_bytes, publish_rows
+from orchestration.exports.publish import in_any_order, publish_bytes, publish_rows
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.partitions import fiscal_periods
 from orchestration.resources import Exports, Warehouse
@@ -124,7 +124,8 @@ def period_asset(mart: str) -> dg.AssetsDefinition:
                     "rewritten": written["rewritten"],
                 }
 
-            published = publish_periods(context, con, write)
+            with in_any_order(con):
+                published = publish_periods(context, con, write)
         return dg.MaterializeResult(
             metadata={
                 "periods": dg.MetadataValue.json(sorted(published)),
