@@ -128,7 +128,7 @@ def layers(run: dict) -> dict[str, tuple[float, int]]:
     out["Dagster: definitions, run start, between steps"] = (run["job_s"] - sum(steps.values()), 0)
     for layer, seconds in sorted(run["dbt_layers"].items()):
         if layer not in {"elapsed", "main", "exposure"}:
-            out[f"  dbt {layer} (node seconds, all threads)"] = (seconds, 0)
+            out[f"  dbt {layer} (busy, 2 threads)"] = (seconds, 0)
     return out
 
 
