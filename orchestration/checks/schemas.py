@@ -155,6 +155,12 @@ def several_versions(table: str, key: list[str] | tuple[str, ...]) -> str:
     return f"select hash({keys}) as key_hash from {table} group by all having count(*) > 1"
 
 
+def of_several(key: list[str] | tuple[str, ...], several: str) -> str:
+    """The condition that a row's key is among `several` (a relation of `several_versions`)."""
+    keys = ", ".join(f'"{k}"' for k in key)
+    return f"hash({keys}) in (select key_hash from {several})"
+
+
 def superseded_versions(
     table: str, key: list[str] | tuple[str, ...], order: str, several: str | None = None
 ) -> str:
@@ -168,7 +174,7 @@ def superseded_versions(
     keys = ", ".join(f'"{k}"' for k in key)
     several = several or f"({several_versions(table, key)})"
     return (
-        f"select rowid from {table} where hash({keys}) in (select key_hash from {several})"
+        f"select rowid from {table} where {of_several(key, several)}"
         f" qualify rank() over (partition by {keys} order by {order}) > 1"
     )
 
@@ -180,10 +186,9 @@ def latest_versions(table: str, key: list[str] | tuple[str, ...], order: str) ->
     may be a view (a lake's)."""
     keys = ", ".join(f'"{k}"' for k in key)
     return (
-        f"with several as (select hash({keys}) as key_hash from {table}"
-        " group by all having count(*) > 1)"
-        f" select * from {table} where hash({keys}) not in (select key_hash from several)"
-        f" union all select * from {table} where hash({keys}) in (select key_hash from several)"
+        f"with several as ({several_versions(table, key)})"
+        f" select * from {table} where not {of_several(key, 'several')}"
+        f" union all select * from {table} where {of_several(key, 'several')}"
         f" qualify rank() over (partition by {keys} order by {order}) = 1"
     )
 

@@ -44,6 +44,7 @@ from orchestration.checks.schemas import (
     PRODUCTS,
     RAW,
     Contract,
+    of_several,
     several_versions,
     superseded_versions,
     table_wide,
@@ -207,10 +208,7 @@ def table_wide_failures(
     for number, (_, failing, group) in enumerate(rules, start=2 if changed else 1):
         rows = table
         if several and group is key:  # the rows of keys with several versions
-            rows = (
-                f"(select * from {table} where hash({quoted(key)})"
-                f" in (select key_hash from {several}))"
-            )
+            rows = f"(select * from {table} where {of_several(key, several)})"
         if changed and group is key:  # the rows sharing a key with a changed row
             rows = (
                 f"(select * from {rows} as t semi join (select distinct {quoted(key)}"

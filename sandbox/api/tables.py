@@ -58,7 +58,7 @@ class Table:
     def __init__(self, data: pa.Table, key: list[str], cursor: str) -> None:
         self.key = key
         self.cursor = cursor
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a write rebuilds the index under it
         self._data = data
         self._deleted = data.schema.empty_table()
         self._version = 0
@@ -142,7 +142,6 @@ class Table:
             rows = rows.select(self._data.schema.names).cast(self._data.schema)
             self._data = pa.concat_tables([self._without(self._data, rows), rows])
             self._changed()
-        self._in_order(with_deleted=False)
 
     def delete(self, rows: pa.Table) -> None:
         """Remove rows by key; they stay visible as deleted to clients that ask (queryAll)."""
@@ -151,12 +150,13 @@ class Table:
             self._data = self._without(self._data, rows)
             self._deleted = pa.concat_tables([self._without(self._deleted, rows), rows])
             self._changed()
-        self._in_order(with_deleted=False)
 
     def _changed(self) -> None:
+        """A new version: what was computed from the old one goes, the index is rebuilt."""
         self._version += 1
         self._sorted.clear()
         self._queries.clear()
+        self._in_order(with_deleted=False)
 
     def _without(self, data: pa.Table, rows: pa.Table) -> pa.Table:
         if len(self.key) == 1:
