@@ -31,6 +31,7 @@ import psutil
 
 from bench.agreement import disagreements
 from bench.figures import describe
+from bench.floor import PHASES
 from bench.measure import Measured, measure
 from bench.systems import ServedEnterprise
 from orchestration.paths import REPO_ROOT, Paths
@@ -98,21 +99,27 @@ def bench_scale(scale: float, root: Path) -> dict:
         "runs": {name: {"seconds": m.seconds, "peak_rss": m.peak_rss} for name, m in runs.items()},
         "full": full,
         "incremental": incremental,
+        "floor_phases": json.loads((data / "floor" / "phases.json").read_text()),
         "disagreements": agreement,
     }
+
+
+INGEST = "ingest "
+DBT = "dbt build (transform and tests)"
+EXPORTS = "exports (FP&A, BI files, published copy)"
 
 
 def layer_of(step: str) -> str:
     """The layer a step of the main job belongs to, for the per-layer figures."""
     if step.startswith("load_"):
-        return f"ingest {step.removeprefix('load_')}"
+        return INGEST + step.removeprefix("load_")
     if step == "dbt_models":
-        return "dbt build (transform and tests)"
+        return DBT
     if step.endswith("_contract") or "ties_to" in step:
         return "checks (Pandera contracts, ties)"
     if step.startswith("reconciliation__"):
         return "reconciliation, status page"
-    return "exports (FP&A, BI files, published copy)"
+    return EXPORTS
 
 
 def layers(run: dict) -> dict[str, tuple[float, int]]:
@@ -130,6 +137,35 @@ def layers(run: dict) -> dict[str, tuple[float, int]]:
         if layer not in {"elapsed", "main", "exposure"}:
             out[f"  dbt {layer} (busy, 2 threads)"] = (seconds, 0)
     return out
+
+
+def against_floor(result: dict) -> list[str]:
+    """The full build's layers set against the floor's phases that do the same work; what
+    finsync does beyond it (process start, checks, reconciliation, Dagster) on a line."""
+    by_layer = {name: seconds for name, (seconds, _) in layers(result["full"]).items()}
+    finsync = {
+        "load": sum(s for name, s in by_layer.items() if name.startswith(INGEST)),
+        "products": by_layer.get(DBT, 0.0),
+        "exports": by_layer.get(EXPORTS, 0.0),
+    }
+    floor = result["floor_phases"]
+    names = {
+        "load": "load | ingest through the APIs",
+        "products": "products | dbt build with its tests",
+        "exports": "exports | exports",
+    }
+    beyond = result["runs"]["finsync_full"]["seconds"] - sum(finsync.values())
+    return [
+        f"  {'full build against the floor, by phase':<40}{'floor s':>9}{'finsync s':>11}"
+        f"{'ratio':>8}",
+        *(
+            f"    {names[phase]:<38}{floor[phase]:>9.1f}{finsync[phase]:>11.1f}"
+            f"{finsync[phase] / floor[phase]:>7.1f}x"
+            for phase in PHASES
+        ),
+        f"    {'finsync alone (start, checks, recon, Dagster)':<47}{beyond:>11.1f}",
+        "",
+    ]
 
 
 def table(result: dict) -> str:
@@ -162,6 +198,7 @@ def table(result: dict) -> str:
         f"  finsync / pandas  {full / pandas:6.2f}x",
         f"  incremental / full  {runs['finsync_incremental']['seconds'] / full:6.1%}",
         "",
+        *against_floor(result),
     ]
     for phase in ("full", "incremental"):
         out.append(f"  {phase} run by layer{'':<25}{'s':>7}{'peak MiB':>11}")
