@@ -7,7 +7,9 @@ writers: the GL products, and the payroll, CRM and planning ones (workforce driv
 with small groups folded up the cost center hierarchy, the open pipeline, every plan
 version, budget against actual for the latest approved versions). Like the floor it
 counts headcount by worker id (finsync by pseudonymous key: same counts) and takes a
-cost center's current owner. Nothing here is tuned: that is the point of the comparison.
+cost center's current owner. Its GL lines have every column of finsync's fact (its
+lineage aside), as the floor's do; the products compute on the columns they read.
+Nothing here is tuned: that is the point of the comparison.
 """
 
 from __future__ import annotations
@@ -58,6 +60,22 @@ FPA_LAYOUT = {
     },
 }
 KEY = ["entity_code", "account_code", "partner_entity_code"]
+# the columns of the journal lines the products compute on
+COMPUTED_FROM = [
+    *("document_key", "entity_code", "account_code", "cost_center_code", "partner_entity_code"),
+    *("posting_date", "currency_functional", "amount_functional", "period_start_date"),
+    *("period_id", "rate", "amount_group"),
+]
+# fct_gl_journal_lines' columns but its lineage
+GL_COLUMNS = [
+    *("journal_line_key", "document_key", "source_system", "entity_code", "period_id"),
+    *("document_number", "line_number", "account_code", "local_account_code"),
+    *("cost_center_code", "local_cost_center_code", "product_code", "project_code"),
+    *("partner_entity_code", "customer_id", "reference_document", "reversed_document_number"),
+    *("document_type", "line_text", "source_file_name", "posting_date", "document_date"),
+    *("fiscal_year", "fiscal_period", "currency_txn", "amount_txn", "currency_functional"),
+    *("amount_functional", "currency_group", "fx_rate_functional_to_group", "amount_group"),
+]
 AMOUNTS = ("valor_moeda", "debito_brl", "credito_brl")
 CSV_TYPES = (
     {"linha": "int64"}
@@ -70,7 +88,7 @@ def load(extracts: Path) -> dict[str, pd.DataFrame]:
     erp = extracts / "erp"
     seeds = DBT_PROJECT_DIR / "seeds"
     regional = pd.concat(
-        pd.read_csv(path, sep=";", decimal=",", dtype=CSV_TYPES)
+        pd.read_csv(path, sep=";", decimal=",", dtype=CSV_TYPES).assign(source_file_name=path.name)
         for path in sorted((extracts / "regional_erp" / "drops").glob("*.csv"))
     )
     return {
@@ -162,19 +180,34 @@ def period_rates(daily: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
 
 def journal_lines(src: dict[str, pd.DataFrame], periods: pd.DataFrame) -> pd.DataFrame:
     items = src["journal_items"]
+    document_key = (
+        "erp|" + items.CompanyCode + "|" + items.FiscalYear.astype(str) + "|"
+    ) + items.AccountingDocument
     erp = pd.DataFrame(
         {
-            "document_key": "erp|"
-            + items.CompanyCode
-            + "|"
-            + items.FiscalYear.astype(str)
-            + "|"
-            + items.AccountingDocument,
+            "source_system": "erp",
+            "journal_line_key": document_key + "|" + items.LedgerGLLineItem.astype(str),
+            "document_key": document_key,
             "entity_code": items.CompanyCode,
+            "document_number": items.AccountingDocument,
+            "line_number": items.LedgerGLLineItem,
             "account_code": items.GLAccount,
+            "local_account_code": None,
             "cost_center_code": items.CostCenter,
+            "local_cost_center_code": None,
+            "product_code": items.Product,
+            "project_code": items.Project,
             "partner_entity_code": items.PartnerCompany,
+            "customer_id": items.Customer,
+            "reference_document": items.ReferenceDocument,
+            "reversed_document_number": items.ReversalReferenceDocument,
+            "document_type": items.AccountingDocumentType,
+            "line_text": items.DocumentItemText,
+            "source_file_name": None,
             "posting_date": pd.to_datetime(items.PostingDate),
+            "document_date": pd.to_datetime(items.DocumentDate),
+            "currency_txn": items.TransactionCurrency,
+            "amount_txn": items.AmountInTransactionCurrency.astype(float),
             "currency_functional": items.CompanyCodeCurrency,
             "amount_functional": items.AmountInCompanyCodeCurrency.astype(float),
         }
@@ -191,16 +224,34 @@ def journal_lines(src: dict[str, pd.DataFrame], periods: pd.DataFrame) -> pd.Dat
         src["map_companies"], how="left", left_on="empresa", right_on="local_company_code"
     )
     currencies = src["companies"].set_index("CompanyCode").Currency
+    document_key = "regional_erp|" + reg.empresa + "|" + reg.numero_lancamento
     regional = pd.DataFrame(
         {
-            "document_key": "regional_erp|" + reg.empresa + "|" + reg.numero_lancamento,
+            "source_system": "regional_erp",
+            "journal_line_key": document_key + "|" + reg.linha.astype(str),
+            "document_key": document_key,
             "entity_code": reg.group_company_code.fillna("UNMAPPED"),
+            "document_number": reg.numero_lancamento,
+            "line_number": reg.linha,
             "account_code": reg.group_account_code.fillna("UNMAPPED").where(reg.conta.notna()),
+            "local_account_code": reg.conta,
             "cost_center_code": reg.group_cost_center_code.fillna("UNMAPPED").where(
                 reg.centro_custo.notna()
             ),
+            "local_cost_center_code": reg.centro_custo,
+            "product_code": None,
+            "project_code": None,
             "partner_entity_code": reg.parceiro,
+            "customer_id": None,
+            "reference_document": None,
+            "reversed_document_number": reg.estorno_de,
+            "document_type": reg.tipo,
+            "line_text": reg.historico,
+            "source_file_name": reg.source_file_name,
             "posting_date": pd.to_datetime(reg.data_lancamento, format="%d/%m/%Y"),
+            "document_date": pd.NaT,
+            "currency_txn": reg.moeda,
+            "amount_txn": reg.valor_moeda.astype(float),
             "currency_functional": reg.group_company_code.map(currencies),
             "amount_functional": reg.debito_brl.astype(float) - reg.credito_brl.astype(float),
         }
@@ -210,6 +261,7 @@ def journal_lines(src: dict[str, pd.DataFrame], periods: pd.DataFrame) -> pd.Dat
         ~lines.entity_code.isin(currencies.index)
         | lines.account_code.isna()
         | lines.posting_date.isna()
+        | lines.amount_txn.isna()
         | lines.amount_functional.isna()
         | lines.currency_functional.isna()
         | (lines.posting_date < periods.period_start_date.min())
@@ -218,6 +270,18 @@ def journal_lines(src: dict[str, pd.DataFrame], periods: pd.DataFrame) -> pd.Dat
     lines = lines[~lines.document_key.isin(lines.document_key[bad])]
     lines["period_start_date"] = lines.posting_date.dt.to_period("M").dt.to_timestamp()
     return lines.merge(periods[["period_start_date", "period_id"]], on="period_start_date")
+
+
+def gl_lines(lines: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """The booked lines with the fact's columns, as BI reads them (all but finsync's
+    lineage, `_built_at` and `_staged_load_id`)."""
+    calendar = periods.set_index("period_id")
+    # added in place: the selection is the one copy of the lines
+    lines["fiscal_year"] = lines.period_id.map(calendar.fiscal_year)
+    lines["fiscal_period"] = lines.period_id.map(calendar.fiscal_period)
+    lines["currency_group"] = GROUP_CURRENCY
+    lines["fx_rate_functional_to_group"] = lines.rate
+    return lines[GL_COLUMNS]
 
 
 def balances(
@@ -576,12 +640,15 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     unmapped = ["UNMAPPED", "BS", "Unmapped", "UNMAPPED", False]
     accounts.loc[len(accounts)] = unmapped
 
-    lines = journal_lines(src, periods)
-    lines = lines.merge(
+    booked = journal_lines(src, periods)
+    # each line's daily rate, merged on its two columns: the others are for the GL export
+    on_day = booked[["currency_functional", "posting_date"]].merge(
         daily.rename(columns={"currency_code": "currency_functional", "rate_date": "posting_date"}),
         how="left",
     )
-    lines["amount_group"] = (lines.amount_functional * lines.rate).round(2)
+    booked["rate"] = on_day.rate.to_numpy()
+    booked["amount_group"] = (booked.amount_functional * booked.rate).round(2)
+    lines = booked[COMPUTED_FROM]
     grid = balances(lines, periods, rates, accounts, src["companies"])
 
     amounts = [
@@ -698,7 +765,7 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     workforce["month"] = workforce.period_id.map(months)
     plan = fct_plan(src["plan_lines"], src["plan_versions"])
     return {
-        "gl_lines": lines.drop(columns=["rate", "period_start_date"]),
+        "gl_lines": gl_lines(booked, periods),
         "trial_balance": trial_balance,
         "income_statement": income_statement,
         "balance_sheet": balance_sheet,
