@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.agreement import disagreements
+from bench.agreement import disagreements, missing_columns
 from bench.figures import describe
 from bench.floor import PHASES
 from bench.measure import Measured, measure
@@ -78,6 +78,7 @@ def bench_scale(scale: float, root: Path) -> dict:
             "finsync_full", ["bench.finsync", "full", str(data / "full.json")]
         )
         agreement = disagreements(data)
+        unpublished = missing_columns(data)
         full = describe(paths, json.loads((data / "full.json").read_text()), runs["finsync_full"])
         changes, today = systems.advance_business_day()
         runs["finsync_incremental"] = timed(
@@ -101,6 +102,7 @@ def bench_scale(scale: float, root: Path) -> dict:
         "incremental": incremental,
         "floor_phases": json.loads((data / "floor" / "phases.json").read_text()),
         "disagreements": agreement,
+        "missing_columns": unpublished,
     }
 
 
@@ -210,6 +212,10 @@ def table(result: dict) -> str:
         verdict = "agrees with finsync's marts" if not problems else "DISAGREES"
         out.append(f"  {contender}: {verdict}")
         out += [f"    {p}" for p in problems]
+        out += [
+            f"    without {', '.join(columns)} of {product}"
+            for product, columns in result["missing_columns"][contender].items()
+        ]
     return "\n".join(out)
 
 

@@ -103,6 +103,39 @@ def disagreements(data: Path) -> dict[str, list[str]]:
     return found
 
 
+LINEAGE = ("_built_at", "_staged_load_id")  # finsync's own bookkeeping, no contender's
+
+
+def missing_columns(data: Path) -> dict[str, dict[str, list[str]]]:
+    """Per contender, the columns of finsync's products (its lineage aside) that the
+    contender's do not have: rows and totals compare what they publish, this says what
+    they leave out. The GL lines, ten million rows, carry them all; some small statements
+    still lack label columns."""
+    found: dict[str, dict[str, list[str]]] = {"floor": {}, "pandas": {}}
+    with duckdb.connect() as con:
+        con.execute("attach ? as finsync (read_only)", [str(Paths(data).marts)])
+        con.execute("attach ? as floor (read_only)", [str(data / "floor" / "floor.duckdb")])
+        for product, (mart, _) in PRODUCTS.items():
+            theirs = {
+                "floor": f"floor.{product}",
+                "pandas": f"read_parquet('{_pandas_file(data, product)}')",
+            }
+            expected = _columns(con, f"finsync.marts.{mart}")
+            for contender, relation in theirs.items():
+                missing = [c for c in expected if c not in _columns(con, relation)]
+                if missing:
+                    found[contender][product] = missing
+    return found
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [
+        name
+        for name, *_ in con.execute(f"describe select * from {relation}").fetchall()
+        if name not in LINEAGE
+    ]
+
+
 def _compare(found: dict[str, list[str]], product: str, expected: list, floor: list, pandas: list):
     if floor != expected:
         found["floor"].append(f"{product}: {floor} != {expected}")
