@@ -109,8 +109,8 @@ LINEAGE = ("_built_at", "_staged_load_id")  # finsync's own bookkeeping, no cont
 def missing_columns(data: Path) -> dict[str, dict[str, list[str]]]:
     """Per contender, the columns of finsync's products (its lineage aside) that the
     contender's do not have: rows and totals compare what they publish, this says what
-    they leave out. The GL lines, ten million rows, carry them all; some small statements
-    still lack label columns."""
+    they leave out. The floor's products have them all, pandas' GL lines too (ten million
+    rows); some of its small statements still lack label and split columns."""
     found: dict[str, dict[str, list[str]]] = {"floor": {}, "pandas": {}}
     with duckdb.connect() as con:
         con.execute("attach ? as finsync (read_only)", [str(Paths(data).marts)])

@@ -8,9 +8,8 @@
 -- files. No dedup of re-sent rows, no history, no pseudonymised keys, no tests,
 -- no lineage: the least any pipeline does. So headcount counts worker ids, not
 -- keys, and a cost center's owner is today's, not the snapshot's of the period.
--- The GL lines, ten million of them at scale 10, have every column of finsync's fact
--- (its lineage aside); some small statements still lack label columns (the bench
--- lists them: bench/agreement.py, missing_columns).
+-- Its products have every column of finsync's (its lineage aside): the GL lines, ten
+-- million at scale 10, too (bench/agreement.py, missing_columns).
 --
 -- bench/floor.py sets two variables first: `extracts` (the demo enterprise's
 -- extract folder) and `seeds` (dbt_project/seeds, the regional code mappings);
@@ -370,6 +369,10 @@ inner join accounts on tb.account_code = accounts.account_code
 where accounts.statement = 'PL'
 group by all;
 
+-- current-year earnings: the balance sheets' line after the last equity line
+create table equity_end as
+select max(statement_line_sort_order) + 1 as sort_order from accounts where section = 'Equity';
+
 create table balance_sheet as
 with lines as (
     select
@@ -377,6 +380,10 @@ with lines as (
         case when accounts.statement = 'PL' then 'Equity' else accounts.section end as section,
         case when accounts.statement = 'PL' then 'CURRENT_YEAR_EARNINGS' else accounts.statement_line_code end
             as statement_line_code,
+        case when accounts.statement = 'PL' then 'Current-year earnings' else accounts.statement_line_name end
+            as statement_line_name,
+        case when accounts.statement = 'PL' then (select sort_order from equity_end)
+            else accounts.statement_line_sort_order end as statement_line_sort_order,
         tb.currency_functional, tb.currency_group,
         sum(tb.closing_functional) as balance_functional, sum(tb.closing_group) as balance_group
     from trial_balance as tb
@@ -384,7 +391,8 @@ with lines as (
     group by all
 )
 select
-    entity_code, period_id, statement_line_code, fiscal_year, fiscal_period, section, currency_functional,
+    entity_code, period_id, statement_line_code, fiscal_year, fiscal_period, section,
+    statement_line_name, statement_line_sort_order, currency_functional,
     cast(balance_functional as decimal(18, 2)) as balance_functional,
     cast(case when section = 'Assets' then balance_functional else -balance_functional end as decimal(18, 2))
         as amount_functional,
@@ -408,49 +416,85 @@ with intercompany as (
     inner join company_codes as partners on balances.partner_entity_code = partners.CompanyCode
     where accounts.is_intercompany and (balances.closing_group <> 0 or balances.opening_group <> 0)
 )
-select period_id, pair_code, elimination_type, 'leg' as elimination_line, entity_code, partner_entity_code,
-    account_code, amount_period_group, amount_closing_group
-from intercompany
-union all
-select period_id, pair_code, elimination_type, 'difference',
-    (select CompanyCode from company_codes where ConsolidationParent is null), null,
-    case when elimination_type = 'balances' then getvariable('cta') else getvariable('intercompany_pl_difference') end,
-    -sum(amount_period_group), -sum(amount_closing_group)
-from intercompany
-group by period_id, pair_code, elimination_type;
+select eliminations.*, fiscal_periods.fiscal_year, fiscal_periods.fiscal_period,
+    getvariable('group_currency') as currency_group
+from (
+    select period_id, pair_code, elimination_type, 'leg' as elimination_line, entity_code,
+        partner_entity_code, account_code, amount_period_group, amount_closing_group
+    from intercompany
+    union all
+    select period_id, pair_code, elimination_type, 'difference',
+        (select CompanyCode from company_codes where ConsolidationParent is null), null,
+        case when elimination_type = 'balances' then getvariable('cta') else getvariable('intercompany_pl_difference') end,
+        -sum(amount_period_group), -sum(amount_closing_group)
+    from intercompany
+    group by period_id, pair_code, elimination_type
+) as eliminations
+inner join fiscal_periods on eliminations.period_id = fiscal_periods.period_id;
 
 create table consolidated_income_statement as
 with amounts as (
-    select account_code, period_id, movement_group as period_group, closing_group as ytd_group,
+    select account_code, period_id, movement_group as entities_period_group, closing_group as entities_ytd_group,
         0 as eliminations_period_group, 0 as eliminations_ytd_group
     from trial_balance
     union all
     select account_code, period_id, 0, 0, amount_period_group, amount_closing_group
     from consolidation_eliminations where elimination_type = 'revenue_and_expense'
+),
+by_line as (
+    select
+        amounts.period_id, accounts.statement_line_code, accounts.section, accounts.statement_line_name,
+        accounts.statement_line_sort_order,
+        sum(entities_period_group) as entities_period_group, sum(eliminations_period_group) as eliminations_period_group,
+        sum(entities_ytd_group) as entities_ytd_group, sum(eliminations_ytd_group) as eliminations_ytd_group
+    from amounts
+    inner join accounts on amounts.account_code = accounts.account_code
+    where accounts.statement = 'PL'
+    group by all
 )
 select
-    amounts.period_id, accounts.statement_line_code,
-    cast(-sum(period_group + eliminations_period_group) as decimal(18, 2)) as amount_period_group,
-    cast(-sum(ytd_group + eliminations_ytd_group) as decimal(18, 2)) as amount_ytd_group
-from amounts
-inner join accounts on amounts.account_code = accounts.account_code
-where accounts.statement = 'PL'
-group by all;
+    by_line.period_id, statement_line_code, fiscal_year, fiscal_period, section, statement_line_name,
+    statement_line_sort_order, getvariable('group_currency') as currency_group,
+    cast(-entities_period_group as decimal(18, 2)) as amount_period_entities_group,
+    cast(-eliminations_period_group as decimal(18, 2)) as amount_period_eliminations_group,
+    cast(-(entities_period_group + eliminations_period_group) as decimal(18, 2)) as amount_period_group,
+    cast(-entities_ytd_group as decimal(18, 2)) as amount_ytd_entities_group,
+    cast(-eliminations_ytd_group as decimal(18, 2)) as amount_ytd_eliminations_group,
+    cast(-(entities_ytd_group + eliminations_ytd_group) as decimal(18, 2)) as amount_ytd_group
+from by_line
+inner join fiscal_periods on by_line.period_id = fiscal_periods.period_id;
 
 create table consolidated_balance_sheet as
 with amounts as (
-    select account_code, period_id, closing_group as amount_group from trial_balance
+    select account_code, period_id, closing_group as entities_group, 0 as eliminations_group from trial_balance
     union all
-    select account_code, period_id, amount_closing_group from consolidation_eliminations
+    select account_code, period_id, 0, amount_closing_group from consolidation_eliminations
+),
+by_line as (
+    select
+        amounts.period_id,
+        case when accounts.statement = 'PL' then 'CURRENT_YEAR_EARNINGS' else accounts.statement_line_code end
+            as statement_line_code,
+        case when accounts.statement = 'PL' then 'Equity' else accounts.section end as section,
+        case when accounts.statement = 'PL' then 'Current-year earnings' else accounts.statement_line_name end
+            as statement_line_name,
+        case when accounts.statement = 'PL' then (select sort_order from equity_end)
+            else accounts.statement_line_sort_order end as statement_line_sort_order,
+        sum(entities_group) as entities_group, sum(eliminations_group) as eliminations_group
+    from amounts
+    inner join accounts on amounts.account_code = accounts.account_code
+    group by all
 )
 select
-    amounts.period_id,
-    case when accounts.statement = 'PL' then 'CURRENT_YEAR_EARNINGS' else accounts.statement_line_code end
-        as statement_line_code,
-    cast(sum(amounts.amount_group) as decimal(18, 2)) as balance_group
-from amounts
-inner join accounts on amounts.account_code = accounts.account_code
-group by all;
+    by_line.period_id, statement_line_code, fiscal_year, fiscal_period, section, statement_line_name,
+    statement_line_sort_order, getvariable('group_currency') as currency_group,
+    cast(entities_group as decimal(18, 2)) as balance_entities_group,
+    cast(eliminations_group as decimal(18, 2)) as balance_eliminations_group,
+    cast(entities_group + eliminations_group as decimal(18, 2)) as balance_group,
+    cast(case when section = 'Assets' then entities_group + eliminations_group
+        else -(entities_group + eliminations_group) end as decimal(18, 2)) as amount_group
+from by_line
+inner join fiscal_periods on by_line.period_id = fiscal_periods.period_id;
 
 ---------- workforce drivers: payroll by cost center and period; a group of fewer than
 -- workforce_min_group_size workers is folded into its hierarchy node, then the root,
