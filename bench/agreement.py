@@ -15,6 +15,8 @@ and sums compared here (headcount among them) must still be equal.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -78,13 +80,20 @@ def totals(con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ..
     return list(con.execute(f"select count(*), {sums} from {relation}").fetchone())
 
 
+@contextmanager
+def _attached(data: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection with finsync's marts (`finsync`) and the floor's database (`floor`)."""
+    with duckdb.connect() as con:
+        con.execute("attach ? as finsync (read_only)", [str(Paths(data).marts)])
+        con.execute("attach ? as floor (read_only)", [str(data / "floor" / "floor.duckdb")])
+        yield con
+
+
 def disagreements(data: Path) -> dict[str, list[str]]:
     """Per contender, the products whose rows or totals differ from finsync's marts (and,
     for the planning tool's files, from finsync's exports)."""
     found: dict[str, list[str]] = {"floor": [], "pandas": []}
-    with duckdb.connect() as con:
-        con.execute("attach ? as finsync (read_only)", [str(Paths(data).marts)])
-        con.execute("attach ? as floor (read_only)", [str(data / "floor" / "floor.duckdb")])
+    with _attached(data) as con:
         for product, (mart, columns) in PRODUCTS.items():
             expected = totals(con, f"finsync.marts.{mart}", columns)
             floor = totals(con, f"floor.{product}", columns)
@@ -112,9 +121,7 @@ def missing_columns(data: Path) -> dict[str, dict[str, list[str]]]:
     they leave out. The floor's products have them all, pandas' GL lines too (ten million
     rows); some of its small statements still lack label and split columns."""
     found: dict[str, dict[str, list[str]]] = {"floor": {}, "pandas": {}}
-    with duckdb.connect() as con:
-        con.execute("attach ? as finsync (read_only)", [str(Paths(data).marts)])
-        con.execute("attach ? as floor (read_only)", [str(data / "floor" / "floor.duckdb")])
+    with _attached(data) as con:
         for product, (mart, _) in PRODUCTS.items():
             theirs = {
                 "floor": f"floor.{product}",

@@ -369,25 +369,30 @@ inner join accounts on tb.account_code = accounts.account_code
 where accounts.statement = 'PL'
 group by all;
 
--- current-year earnings: the balance sheets' line after the last equity line
-create table equity_end as
-select max(statement_line_sort_order) + 1 as sort_order from accounts where section = 'Equity';
+-- each account's balance sheet line: a P&L account's is current-year earnings, after the
+-- last equity line
+create table balance_sheet_lines as
+select
+    account_code,
+    case when statement = 'PL' then 'Equity' else section end as section,
+    case when statement = 'PL' then 'CURRENT_YEAR_EARNINGS' else statement_line_code end
+        as statement_line_code,
+    case when statement = 'PL' then 'Current-year earnings' else statement_line_name end
+        as statement_line_name,
+    case when statement = 'PL'
+        then (select max(statement_line_sort_order) + 1 from accounts where section = 'Equity')
+        else statement_line_sort_order end as statement_line_sort_order
+from accounts;
 
 create table balance_sheet as
 with lines as (
     select
-        tb.entity_code, tb.period_id, tb.fiscal_year, tb.fiscal_period,
-        case when accounts.statement = 'PL' then 'Equity' else accounts.section end as section,
-        case when accounts.statement = 'PL' then 'CURRENT_YEAR_EARNINGS' else accounts.statement_line_code end
-            as statement_line_code,
-        case when accounts.statement = 'PL' then 'Current-year earnings' else accounts.statement_line_name end
-            as statement_line_name,
-        case when accounts.statement = 'PL' then (select sort_order from equity_end)
-            else accounts.statement_line_sort_order end as statement_line_sort_order,
+        tb.entity_code, tb.period_id, tb.fiscal_year, tb.fiscal_period, line.section,
+        line.statement_line_code, line.statement_line_name, line.statement_line_sort_order,
         tb.currency_functional, tb.currency_group,
         sum(tb.closing_functional) as balance_functional, sum(tb.closing_group) as balance_group
     from trial_balance as tb
-    inner join accounts on tb.account_code = accounts.account_code
+    inner join balance_sheet_lines as line on tb.account_code = line.account_code
     group by all
 )
 select
@@ -472,17 +477,11 @@ with amounts as (
 ),
 by_line as (
     select
-        amounts.period_id,
-        case when accounts.statement = 'PL' then 'CURRENT_YEAR_EARNINGS' else accounts.statement_line_code end
-            as statement_line_code,
-        case when accounts.statement = 'PL' then 'Equity' else accounts.section end as section,
-        case when accounts.statement = 'PL' then 'Current-year earnings' else accounts.statement_line_name end
-            as statement_line_name,
-        case when accounts.statement = 'PL' then (select sort_order from equity_end)
-            else accounts.statement_line_sort_order end as statement_line_sort_order,
+        amounts.period_id, line.statement_line_code, line.section, line.statement_line_name,
+        line.statement_line_sort_order,
         sum(entities_group) as entities_group, sum(eliminations_group) as eliminations_group
     from amounts
-    inner join accounts on amounts.account_code = accounts.account_code
+    inner join balance_sheet_lines as line on amounts.account_code = line.account_code
     group by all
 )
 select
