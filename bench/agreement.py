@@ -118,8 +118,7 @@ LINEAGE = ("_built_at", "_staged_load_id")  # finsync's own bookkeeping, no cont
 def missing_columns(data: Path) -> dict[str, dict[str, list[str]]]:
     """Per contender, the columns of finsync's products (its lineage aside) that the
     contender's do not have: rows and totals compare what they publish, this says what
-    they leave out. The floor's products have them all, pandas' GL lines too (ten million
-    rows); some of its small statements still lack label and split columns."""
+    they leave out. The floor's products and pandas' have them all."""
     found: dict[str, dict[str, list[str]]] = {"floor": {}, "pandas": {}}
     with _attached(data) as con:
         for product, (mart, _) in PRODUCTS.items():

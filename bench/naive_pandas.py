@@ -7,9 +7,11 @@ writers: the GL products, and the payroll, CRM and planning ones (workforce driv
 with small groups folded up the cost center hierarchy, the open pipeline, every plan
 version, budget against actual for the latest approved versions). Like the floor it
 counts headcount by worker id (finsync by pseudonymous key: same counts) and takes a
-cost center's current owner. Its GL lines have every column of finsync's fact (its
-lineage aside), as the floor's do; the products compute on the columns they read.
-Nothing here is tuned: that is the point of the comparison.
+cost center's current owner. Its products have every column of finsync's (its lineage
+aside), as the floor's do: the GL lines the fact's, the statements their lines' labels,
+the fiscal calendar and the consolidation's entities and eliminations side by side; they
+compute on the GL lines' columns they read. Nothing here is tuned: that is the point of
+the comparison.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ FPA_LAYOUT = {
     },
 }
 KEY = ["entity_code", "account_code", "partner_entity_code"]
+# a statement line: its code and labels
+LINE = ["statement_line_code", "section", "statement_line_name", "statement_line_sort_order"]
+SIDES = ("entities", "eliminations")  # a consolidated amount's two parts
 # the columns of the journal lines the products compute on
 COMPUTED_FROM = [
     *("document_key", "entity_code", "account_code", "cost_center_code", "partner_entity_code"),
@@ -623,6 +628,191 @@ def fpa_actuals(lines: pd.DataFrame, accounts: pd.DataFrame, rates: pd.DataFrame
     return actuals.drop(columns=["currency_code", "average_rate"])
 
 
+def trial_balance_by_account(grid: pd.DataFrame) -> pd.DataFrame:
+    """The balances summed over trading partners: one row per entity, account and period."""
+    amounts = [
+        "opening_functional",
+        "movement_functional",
+        "carryforward_functional",
+        "closing_functional",
+        "opening_group",
+        "movement_group",
+        "carryforward_group",
+        "closing_group",
+    ]
+    trial_balance = grid.groupby(
+        ["entity_code", "account_code", "period_id", "fiscal_year", "fiscal_period"]
+        + ["currency_functional", "translation_method", "average_rate", "closing_rate"],
+        as_index=False,
+        dropna=False,  # a period with no rate quoted keeps its rows
+    )[amounts].sum()
+    trial_balance["currency_group"] = GROUP_CURRENCY
+    trial_balance["translation_difference_group"] = (
+        trial_balance.closing_group
+        - trial_balance.opening_group
+        - trial_balance.carryforward_group
+        - trial_balance.movement_group
+    )
+    return trial_balance
+
+
+def balance_sheet_lines(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Each account's balance sheet line: a P&L account's is current-year earnings, after
+    the last equity line."""
+    lines = accounts.copy()
+    last_equity = accounts.statement_line_sort_order[accounts.section == "Equity"].max()
+    lines.loc[lines.statement == "PL", LINE] = [
+        *("CURRENT_YEAR_EARNINGS", "Equity", "Current-year earnings"),
+        last_equity + 1,
+    ]
+    return lines
+
+
+def with_calendar(table: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """The fiscal year and period of each row's period, and the group currency."""
+    table = table.merge(periods[["period_id", "fiscal_year", "fiscal_period"]], on="period_id")
+    table["currency_group"] = GROUP_CURRENCY
+    return table
+
+
+def by_line(
+    amounts: pd.DataFrame,
+    lines: pd.DataFrame,
+    periods: pd.DataFrame,
+    keys: list[str],
+    columns: list[str],
+) -> pd.DataFrame:
+    """`columns` summed per `keys` and statement line (each account's in `lines`), with
+    the line's labels and the calendar."""
+    summed = (
+        amounts.merge(lines[["account_code", *LINE]], on="account_code")
+        .groupby([*keys, *LINE], as_index=False)[columns]
+        .sum()
+    )
+    return with_calendar(summed, periods)
+
+
+def presented(statement: pd.DataFrame, balance: str) -> pd.Series:
+    """A balance as the statement shows it: assets debit-positive, the rest credit-positive."""
+    return statement[balance].where(statement.section == "Assets", -statement[balance])
+
+
+def entity_statements(
+    trial_balance: pd.DataFrame, accounts: pd.DataFrame, periods: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each entity's income statement (credit-positive, period and year to date) and
+    balance sheet, in its functional currency and the group's."""
+    keys = ["entity_code", "period_id", "currency_functional"]
+    flows = {
+        "movement_functional": "amount_period_functional",
+        "closing_functional": "amount_ytd_functional",
+        "movement_group": "amount_period_group",
+        "closing_group": "amount_ytd_group",
+    }
+    pl_lines = accounts[accounts.statement == "PL"]
+    income_statement = by_line(trial_balance, pl_lines, periods, keys, list(flows))
+    income_statement = income_statement.rename(columns=flows)
+    income_statement[list(flows.values())] *= -1  # credit-positive
+    closing = {"closing_functional": "balance_functional", "closing_group": "balance_group"}
+    bs_lines = balance_sheet_lines(accounts)
+    balance_sheet = by_line(trial_balance, bs_lines, periods, keys, list(closing))
+    balance_sheet = balance_sheet.rename(columns=closing)
+    for currency in ("functional", "group"):
+        balance_sheet[f"amount_{currency}"] = presented(balance_sheet, f"balance_{currency}")
+    return income_statement, balance_sheet
+
+
+def consolidation_eliminations(
+    grid: pd.DataFrame,
+    accounts: pd.DataFrame,
+    companies: pd.DataFrame,
+    periods: pd.DataFrame,
+) -> pd.DataFrame:
+    """Each intercompany leg reversed in the group currency, and per pair, period and kind
+    the legs' difference, booked by the group parent on the CTA or the IC P&L account."""
+    parent = companies.loc[companies.ConsolidationParent.isna(), "CompanyCode"].iloc[0]
+    ic = grid.merge(accounts[["account_code", "is_intercompany"]], on="account_code")
+    ic = ic[
+        ic.is_intercompany.astype(bool)
+        & ic.partner_entity_code.isin(companies.CompanyCode)
+        & ((ic.closing_group != 0) | (ic.opening_group != 0))
+    ]
+    ic = ic.assign(
+        pair_code=np.where(
+            ic.entity_code < ic.partner_entity_code,
+            ic.entity_code + "~" + ic.partner_entity_code,
+            ic.partner_entity_code + "~" + ic.entity_code,
+        ),
+        elimination_type=np.where(ic.statement == "PL", "revenue_and_expense", "balances"),
+        elimination_line="leg",
+        amount_period_group=-(ic.closing_group - ic.opening_group),
+        amount_closing_group=-ic.closing_group,
+    )
+    amounts = ["amount_period_group", "amount_closing_group"]
+    legs = ic[
+        ["period_id", "pair_code", "elimination_type", "elimination_line", "entity_code"]
+        + ["partner_entity_code", "account_code", *amounts]
+    ]
+    differences = legs.groupby(["period_id", "pair_code", "elimination_type"], as_index=False)[
+        amounts
+    ].sum()
+    differences[amounts] *= -1
+    differences["elimination_line"] = "difference"
+    differences["entity_code"] = parent
+    differences["partner_entity_code"] = None
+    differences["account_code"] = np.where(
+        differences.elimination_type == "balances", CTA, IC_PL_DIFFERENCE
+    )
+    return with_calendar(pd.concat([legs, differences], ignore_index=True), periods)
+
+
+def consolidated_statements(
+    trial_balance: pd.DataFrame,
+    eliminations: pd.DataFrame,
+    accounts: pd.DataFrame,
+    periods: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The group's income statement (the entities' P&L and the intercompany revenue and
+    expense eliminated) and balance sheet (all eliminations), in the group currency: the
+    entities' amounts and the eliminations' side by side, and their sum."""
+    flows = [f"amount_{basis}_{side}_group" for basis in ("period", "ytd") for side in SIDES]
+    pl = pd.concat(
+        [
+            trial_balance.rename(
+                columns={
+                    "movement_group": "amount_period_entities_group",
+                    "closing_group": "amount_ytd_entities_group",
+                }
+            ),
+            eliminations[eliminations.elimination_type == "revenue_and_expense"].rename(
+                columns={
+                    "amount_period_group": "amount_period_eliminations_group",
+                    "amount_closing_group": "amount_ytd_eliminations_group",
+                }
+            ),
+        ]
+    )[["account_code", "period_id", *flows]].fillna(0.0)
+    pl_lines = accounts[accounts.statement == "PL"]
+    income_statement = by_line(pl, pl_lines, periods, ["period_id"], flows)
+    income_statement[flows] *= -1  # credit-positive
+    for basis in ("period", "ytd"):
+        income_statement[f"amount_{basis}_group"] = sum(
+            income_statement[f"amount_{basis}_{side}_group"] for side in SIDES
+        )
+    closing = [f"balance_{side}_group" for side in SIDES]
+    bs = pd.concat(
+        [
+            trial_balance.rename(columns={"closing_group": "balance_entities_group"}),
+            eliminations.rename(columns={"amount_closing_group": "balance_eliminations_group"}),
+        ]
+    )[["account_code", "period_id", *closing]].fillna(0.0)
+    bs_lines = balance_sheet_lines(accounts)
+    balance_sheet = by_line(bs, bs_lines, periods, ["period_id"], closing)
+    balance_sheet["balance_group"] = balance_sheet[closing].sum(axis=1)
+    balance_sheet["amount_group"] = presented(balance_sheet, "balance_group")
+    return income_statement, balance_sheet
+
+
 def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     periods = fiscal_periods(pd.to_datetime(src["journal_items"].PostingDate))
     daily = daily_rates(src["fx_rates"])
@@ -632,12 +822,14 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         columns={
             "GLAccount": "account_code",
             "Statement": "statement",
-            "Section": "section",
             "FinancialStatementItem": "statement_line_code",
+            "Section": "section",
+            "ItemName": "statement_line_name",
+            "SortOrder": "statement_line_sort_order",
             "IsIntercompany": "is_intercompany",
         }
-    )[["account_code", "statement", "section", "statement_line_code", "is_intercompany"]]
-    unmapped = ["UNMAPPED", "BS", "Unmapped", "UNMAPPED", False]
+    )[["account_code", "statement", *LINE, "is_intercompany"]]
+    unmapped = ["UNMAPPED", "BS", "UNMAPPED", "Unmapped", "Unmapped local accounts", 99999, False]
     accounts.loc[len(accounts)] = unmapped
 
     booked = journal_lines(src, periods)
@@ -650,113 +842,11 @@ def products(src: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     booked["amount_group"] = (booked.amount_functional * booked.rate).round(2)
     lines = booked[COMPUTED_FROM]
     grid = balances(lines, periods, rates, accounts, src["companies"])
-
-    amounts = [
-        "opening_functional",
-        "movement_functional",
-        "carryforward_functional",
-        "closing_functional",
-        "opening_group",
-        "movement_group",
-        "carryforward_group",
-        "closing_group",
-    ]
-    trial_balance = grid.groupby(
-        ["entity_code", "account_code", "period_id", "translation_method"], as_index=False
-    )[amounts].sum()
-    trial_balance["translation_difference_group"] = (
-        trial_balance.closing_group
-        - trial_balance.opening_group
-        - trial_balance.carryforward_group
-        - trial_balance.movement_group
-    )
-    with_lines = trial_balance.merge(accounts, on="account_code")
-    pl = with_lines[with_lines.statement == "PL"]
-    income_statement = pl.groupby(
-        ["entity_code", "period_id", "statement_line_code"], as_index=False
-    )[["movement_group", "closing_group"]].sum()
-    income_statement["amount_period_group"] = -income_statement.movement_group
-    income_statement["amount_ytd_group"] = -income_statement.closing_group
-    with_lines["bs_line"] = with_lines.statement_line_code.where(
-        with_lines.statement != "PL", "CURRENT_YEAR_EARNINGS"
-    )
-    balance_sheet = with_lines.groupby(
-        ["entity_code", "period_id", "bs_line"], as_index=False
-    ).closing_group.sum()
-    balance_sheet = balance_sheet.rename(
-        columns={"bs_line": "statement_line_code", "closing_group": "balance_group"}
-    )
-
-    companies = src["companies"]
-    parent = companies.loc[companies.ConsolidationParent.isna(), "CompanyCode"].iloc[0]
-    ic = grid.merge(accounts[["account_code", "is_intercompany"]], on="account_code")
-    ic = ic[
-        ic.is_intercompany.astype(bool)
-        & ic.partner_entity_code.isin(src["companies"].CompanyCode)
-        & ((ic.closing_group != 0) | (ic.opening_group != 0))
-    ]
-    ic = ic.assign(
-        pair_code=np.where(
-            ic.entity_code < ic.partner_entity_code,
-            ic.entity_code + "~" + ic.partner_entity_code,
-            ic.partner_entity_code + "~" + ic.entity_code,
-        ),
-        elimination_type=np.where(ic.statement == "PL", "revenue_and_expense", "balances"),
-        amount_period_group=-(ic.closing_group - ic.opening_group),
-        amount_closing_group=-ic.closing_group,
-    )
-    legs = ic[
-        ["period_id", "pair_code", "elimination_type", "entity_code", "account_code"]
-        + ["amount_period_group", "amount_closing_group"]
-    ]
-    differences = legs.groupby(["period_id", "pair_code", "elimination_type"], as_index=False)[
-        ["amount_period_group", "amount_closing_group"]
-    ].sum()
-    differences[["amount_period_group", "amount_closing_group"]] *= -1
-    differences["entity_code"] = parent
-    differences["account_code"] = np.where(
-        differences.elimination_type == "balances", CTA, IC_PL_DIFFERENCE
-    )
-    eliminations = pd.concat([legs, differences], ignore_index=True)
-
-    elim_pl = eliminations[eliminations.elimination_type == "revenue_and_expense"]
-    consolidated_pl = pd.concat(
-        [
-            trial_balance[["account_code", "period_id", "movement_group", "closing_group"]],
-            elim_pl.rename(
-                columns={
-                    "amount_period_group": "movement_group",
-                    "amount_closing_group": "closing_group",
-                }
-            )[["account_code", "period_id", "movement_group", "closing_group"]],
-        ]
-    ).merge(accounts, on="account_code")
-    consolidated_income_statement = (
-        consolidated_pl[consolidated_pl.statement == "PL"]
-        .groupby(["period_id", "statement_line_code"], as_index=False)[
-            ["movement_group", "closing_group"]
-        ]
-        .sum()
-    )
-    consolidated_income_statement[
-        "amount_period_group"
-    ] = -consolidated_income_statement.movement_group
-    consolidated_income_statement["amount_ytd_group"] = -consolidated_income_statement.closing_group
-    consolidated_bs = pd.concat(
-        [
-            trial_balance[["account_code", "period_id", "closing_group"]],
-            eliminations.rename(columns={"amount_closing_group": "closing_group"})[
-                ["account_code", "period_id", "closing_group"]
-            ],
-        ]
-    ).merge(accounts, on="account_code")
-    consolidated_bs["line"] = consolidated_bs.statement_line_code.where(
-        consolidated_bs.statement != "PL", "CURRENT_YEAR_EARNINGS"
-    )
-    consolidated_balance_sheet = (
-        consolidated_bs.groupby(["period_id", "line"], as_index=False)
-        .closing_group.sum()
-        .rename(columns={"closing_group": "balance_group", "line": "statement_line_code"})
+    trial_balance = trial_balance_by_account(grid)
+    income_statement, balance_sheet = entity_statements(trial_balance, accounts, periods)
+    eliminations = consolidation_eliminations(grid, accounts, src["companies"], periods)
+    consolidated_income_statement, consolidated_balance_sheet = consolidated_statements(
+        trial_balance, eliminations, accounts, periods
     )
     actuals = fpa_actuals(lines, accounts, rates)
     months = periods.set_index("period_id").period_start_date.dt.strftime("%b %y")

@@ -10,10 +10,22 @@ import subprocess
 import sys
 
 import dagster as dg
+import duckdb
 
 from bench.agreement import disagreements, missing_columns
 from bench.floor import PHASES
 from orchestration.paths import REPO_ROOT, Paths
+
+STATEMENTS = ("income_statement", "balance_sheet")
+STATEMENTS += tuple(f"consolidated_{statement}" for statement in STATEMENTS)
+
+
+def statement_lines(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple]:
+    """A statement's lines per period, with their labels and calendar."""
+    return con.execute(
+        "select distinct period_id, fiscal_year, fiscal_period, statement_line_code, section,"
+        f" statement_line_name, statement_line_sort_order from {relation} order by all"
+    ).fetchall()
 
 
 def test_the_floor_and_pandas_publish_finsyncs_numbers(
@@ -26,11 +38,21 @@ def test_the_floor_and_pandas_publish_finsyncs_numbers(
         )
 
     assert disagreements(paths.data) == {"floor": [], "pandas": []}
-    # the floor publishes every column finsync does (its lineage aside); pandas the GL
-    # lines' (the bulk of its work), not yet some small statements' labels
+    # both publish every column finsync does (its lineage aside): the GL lines' (the bulk
+    # of the work) and the statements' labels, calendar and consolidation splits
     missing = missing_columns(paths.data)
     assert missing["floor"] == {}
-    assert "gl_lines" not in missing["pandas"]
+    assert missing["pandas"] == {}
+    # which rows and totals do not compare: the statements' lines are finsync's, named,
+    # placed and dated alike
+    with duckdb.connect() as con:
+        con.execute("attach ? as finsync (read_only)", [str(paths.marts)])
+        con.execute("attach ? as floor (read_only)", [str(paths.data / "floor" / "floor.duckdb")])
+        for product in STATEMENTS:
+            expected = statement_lines(con, f"finsync.marts.{product}")
+            assert statement_lines(con, f"floor.{product}") == expected, product
+            pandas = paths.data / "pandas" / f"{product}.parquet"
+            assert statement_lines(con, f"read_parquet('{pandas}')") == expected, product
     # the floor's statements fall in its three phases, and each phase does some work
     phases = json.loads((paths.data / "floor" / "phases.json").read_text())
     assert set(phases) == set(PHASES)
