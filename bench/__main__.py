@@ -11,7 +11,8 @@ scratch), in this order, each in a process of its own:
      dbt build with its tests, Pandera checks, exports). The simulators serve from a
      process of the bench's, unmeasured: they are the vendors' systems (bench/systems.py);
   6. the agreement check: the floor and pandas published finsync's numbers;
-  7. finsync's incremental run after one business day of new postings.
+  7. finsync's incremental run after one business day of new postings;
+  8. the same daily job again, nothing new in the sources: the daily run's fixed cost.
 Prints one table per scale and writes every figure to `data/bench/<timestamp>.json`
 and `data/bench/latest.json`.
 """
@@ -37,6 +38,9 @@ from bench.systems import ServedEnterprise
 from orchestration.paths import REPO_ROOT, Paths
 
 SEED = 7
+# the daily job after one business day, then again with nothing new
+DAILY = ("incremental", "unchanged")
+RUNS = ("full", *DAILY)
 INSTANCE_CONFIG = REPO_ROOT / "orchestration" / "instance" / "dagster.yaml"
 
 
@@ -81,25 +85,24 @@ def bench_scale(scale: float, root: Path) -> dict:
         unpublished = missing_columns(data)
         full = describe(paths, json.loads((data / "full.json").read_text()), runs["finsync_full"])
         changes, today = systems.advance_business_day()
-        runs["finsync_incremental"] = timed(
-            "finsync_incremental",
-            [
-                "bench.finsync",
-                "incremental",
-                str(data / "incremental.json"),
-                f"--partition={today:%Y-%m}",
-            ],
+        for phase in DAILY:
+            runs[f"finsync_{phase}"] = timed(
+                f"finsync_{phase}",
+                ["bench.finsync", phase, str(data / f"{phase}.json"), f"--partition={today:%Y-%m}"],
+            )
+    daily = {
+        phase: describe(
+            paths, json.loads((data / f"{phase}.json").read_text()), runs[f"finsync_{phase}"]
         )
-    incremental = describe(
-        paths, json.loads((data / "incremental.json").read_text()), runs["finsync_incremental"]
-    )
-    incremental["changes"] = changes
+        for phase in DAILY
+    }
+    daily["incremental"]["changes"] = changes
     return {
         "scale": scale,
         "gl_lines": full["gl_lines"],
         "runs": {name: {"seconds": m.seconds, "peak_rss": m.peak_rss} for name, m in runs.items()},
         "full": full,
-        "incremental": incremental,
+        **daily,
         "floor_phases": json.loads((data / "floor" / "phases.json").read_text()),
         "disagreements": agreement,
         "missing_columns": unpublished,
@@ -134,7 +137,7 @@ def layers(run: dict) -> dict[str, tuple[float, int]]:
     for step in sorted(steps, key=layer_of):
         seconds, peak = out.get(layer_of(step), (0.0, 0))
         out[layer_of(step)] = (seconds + steps[step], max(peak, peaks.get(step, 0)))
-    out["Dagster: definitions, run start, between steps"] = (run["job_s"] - sum(steps.values()), 0)
+    out["Dagster (run start, between steps)"] = (run["job_s"] - sum(steps.values()), 0)
     for layer, seconds in sorted(run["dbt_layers"].items()):
         if layer not in {"elapsed", "main", "exposure"}:
             out[f"  dbt {layer} (busy, 2 threads)"] = (seconds, 0)
@@ -170,6 +173,22 @@ def against_floor(result: dict) -> list[str]:
     ]
 
 
+def by_layer(result: dict) -> list[str]:
+    """Seconds per layer of the three runs side by side (peak memory of the full build's):
+    what a day's data adds is the incremental run's time over the unchanged one's."""
+    runs = {phase: layers(result[phase]) for phase in RUNS}
+    names = list(dict.fromkeys(name for phase in RUNS for name in runs[phase]))
+    out = [f"  {'by layer (s)':<42}{'full':>7}{'day':>7}{'nothing':>9}{'full MiB':>10}"]
+    for name in names:
+        seconds = "".join(
+            f"{runs[phase][name][0]:>{width}.1f}" if name in runs[phase] else f"{'-':>{width}}"
+            for phase, width in zip(RUNS, (7, 7, 9), strict=True)
+        )
+        peak = runs["full"].get(name, (0, 0))[1]
+        out.append(f"    {name:<40}{seconds}" + (f"{peak / 2**20:>10,.0f}" if peak else ""))
+    return out
+
+
 def table(result: dict) -> str:
     runs = result["runs"]
     lines_ = result["gl_lines"]
@@ -182,7 +201,7 @@ def table(result: dict) -> str:
 
     failed = [
         f"  {phase} run FAILED steps: {', '.join(result[phase]['failed_steps'])}"
-        for phase in ("full", "incremental")
+        for phase in RUNS
         if result[phase]["failed_steps"]
     ]
     out = [
@@ -195,19 +214,16 @@ def table(result: dict) -> str:
         row("dbt parse (setup, as make does)", "dbt_parse", per_line=False),
         row("finsync full build", "finsync_full"),
         row("finsync incremental (one day)", "finsync_incremental"),
+        row("finsync daily job, nothing new", "finsync_unchanged"),
         "",
         f"  finsync / floor   {full / floor:6.1f}x",
         f"  finsync / pandas  {full / pandas:6.2f}x",
-        f"  incremental / full  {runs['finsync_incremental']['seconds'] / full:6.1%}",
+        f"  incremental / full  {runs['finsync_incremental']['seconds'] / full:6.1%}"
+        f"   (nothing new: {runs['finsync_unchanged']['seconds'] / full:.1%})",
         "",
         *against_floor(result),
     ]
-    for phase in ("full", "incremental"):
-        out.append(f"  {phase} run by layer{'':<25}{'s':>7}{'peak MiB':>11}")
-        out += [
-            f"    {name:<40}{s:>7.1f}" + (f"{peak / 2**20:>11,.0f}" if peak else "")
-            for name, (s, peak) in layers(result[phase]).items()
-        ]
+    out += by_layer(result)
     for contender, problems in result["disagreements"].items():
         verdict = "agrees with finsync's marts" if not problems else "DISAGREES"
         out.append(f"  {contender}: {verdict}")
@@ -247,9 +263,7 @@ def main() -> int:
     (root / "latest.json").write_text(text)
     print(f"figures: {root / 'latest.json'}")
     failed = any(
-        any(r["disagreements"].values())
-        or r["full"]["failed_steps"]
-        or r["incremental"]["failed_steps"]
+        any(r["disagreements"].values()) or any(r[phase]["failed_steps"] for phase in RUNS)
         for r in report["scales"]
     )
     return 1 if failed else 0

@@ -1,10 +1,12 @@
-"""One finsync run, as the bench measures it: `python -m bench.finsync full|incremental OUT`.
+"""One finsync run, as the bench measures it: `python -m bench.finsync PHASE OUT`.
 
 The source systems already serve on loopback (bench/systems.py; their addresses and
 credentials are in the environment). `full` builds from an empty warehouse: the main job
 loads, transforms, checks and exports everything. `incremental` runs, on the warehouse
 the full build left and after one business day passed in the sources, what the daily
-schedule runs: the actuals sync for the open period (`--partition`). The measured
+schedule runs: the actuals sync for the open period (`--partition`). `unchanged` runs
+that job again with nothing new in the sources: what a daily run costs before the day's
+data, the part of it no amount of data takes away. The measured
 process does what a user's run does and no more; OUT gets the job's wall time and run
 id, and `describe` (in the bench's process, unmeasured) adds each step's seconds, dbt's
 time per layer and the rows per layer.
@@ -25,9 +27,9 @@ from orchestration.run import QUIET, instance_for
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("phase", choices=["full", "incremental"])
+    parser.add_argument("phase", choices=["full", "incremental", "unchanged"])
     parser.add_argument("out", type=Path)
-    parser.add_argument("--partition", help="the daily job's period (incremental)")
+    parser.add_argument("--partition", help="the daily job's period (incremental, unchanged)")
     args = parser.parse_args()
     paths = Paths.from_env()
     job = MAIN_JOB if args.phase == "full" else ACTUALS_JOB
