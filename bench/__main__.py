@@ -100,7 +100,10 @@ def bench_scale(scale: float, root: Path) -> dict:
     return {
         "scale": scale,
         "gl_lines": full["gl_lines"],
-        "runs": {name: {"seconds": m.seconds, "peak_rss": m.peak_rss} for name, m in runs.items()},
+        "runs": {
+            name: {"seconds": m.seconds, "peak_rss": m.peak_rss, "cpu_s": m.cpu_seconds}
+            for name, m in runs.items()
+        },
         "full": full,
         **daily,
         "floor_phases": json.loads((data / "floor" / "phases.json").read_text()),
@@ -127,27 +130,32 @@ def layer_of(step: str) -> str:
     return EXPORTS
 
 
-def layers(run: dict) -> dict[str, tuple[float, int]]:
-    """Seconds and peak tree RSS per layer of a finsync run: process start (imports, until
-    the job starts), each layer's steps, Dagster between steps, and dbt's busy time."""
-    steps, peaks = run["steps"], run["step_peak_rss"]
-    out: dict[str, tuple[float, int]] = {
-        "process start, imports": (run["process_s"] - run["job_s"], 0)
+def layers(run: dict) -> dict[str, tuple[float, int, float]]:
+    """Seconds, peak tree RSS and CPU seconds per layer of a finsync run: process start
+    (imports, until the job starts), each layer's steps, Dagster between steps, and dbt's
+    busy time (RSS and CPU 0 where not measured apart)."""
+    steps, peaks, cpu = run["steps"], run["step_peak_rss"], run.get("step_cpu_s", {})
+    out: dict[str, tuple[float, int, float]] = {
+        "process start, imports": (run["process_s"] - run["job_s"], 0, 0.0)
     }
     for step in sorted(steps, key=layer_of):
-        seconds, peak = out.get(layer_of(step), (0.0, 0))
-        out[layer_of(step)] = (seconds + steps[step], max(peak, peaks.get(step, 0)))
-    out["Dagster (run start, between steps)"] = (run["job_s"] - sum(steps.values()), 0)
+        seconds, peak, used = out.get(layer_of(step), (0.0, 0, 0.0))
+        out[layer_of(step)] = (
+            seconds + steps[step],
+            max(peak, peaks.get(step, 0)),
+            used + cpu.get(step, 0.0),
+        )
+    out["Dagster (run start, between steps)"] = (run["job_s"] - sum(steps.values()), 0, 0.0)
     for layer, seconds in sorted(run["dbt_layers"].items()):
         if layer not in {"elapsed", "main", "exposure"}:
-            out[f"  dbt {layer} (busy, 2 threads)"] = (seconds, 0)
+            out[f"  dbt {layer} (busy, 2 threads)"] = (seconds, 0, 0.0)
     return out
 
 
 def against_floor(result: dict) -> list[str]:
     """The full build's layers set against the floor's phases that do the same work; what
     finsync does beyond it (process start, checks, reconciliation, Dagster) on a line."""
-    by_layer = {name: seconds for name, (seconds, _) in layers(result["full"]).items()}
+    by_layer = {name: seconds for name, (seconds, _, _) in layers(result["full"]).items()}
     finsync = {
         "load": sum(s for name, s in by_layer.items() if name.startswith(INGEST)),
         "products": by_layer.get(DBT, 0.0),
@@ -174,18 +182,21 @@ def against_floor(result: dict) -> list[str]:
 
 
 def by_layer(result: dict) -> list[str]:
-    """Seconds per layer of the three runs side by side (peak memory of the full build's):
-    what a day's data adds is the incremental run's time over the unchanged one's."""
+    """Seconds per layer of the three runs side by side, and the full build's peak memory
+    and cores kept busy (CPU seconds over wall seconds, of the machine's): what a day's
+    data adds is the incremental run's time over the unchanged one's."""
     runs = {phase: layers(result[phase]) for phase in RUNS}
     names = list(dict.fromkeys(name for phase in RUNS for name in runs[phase]))
-    out = [f"  {'by layer (s)':<42}{'full':>7}{'day':>7}{'nothing':>9}{'full MiB':>10}"]
+    out = [f"  {'by layer (s)':<42}{'full':>7}{'day':>7}{'nothing':>9}{'full MiB':>10}{'cores':>7}"]
     for name in names:
         seconds = "".join(
             f"{runs[phase][name][0]:>{width}.1f}" if name in runs[phase] else f"{'-':>{width}}"
             for phase, width in zip(RUNS, (7, 7, 9), strict=True)
         )
-        peak = runs["full"].get(name, (0, 0))[1]
-        out.append(f"    {name:<40}{seconds}" + (f"{peak / 2**20:>10,.0f}" if peak else ""))
+        wall, peak, cpu = runs["full"].get(name, (0.0, 0, 0.0))
+        memory = f"{peak / 2**20:>10,.0f}" if peak else f"{'':>10}"
+        cores = f"{cpu / wall:>7.2f}" if cpu and wall else ""
+        out.append(f"    {name:<40}{seconds}{memory}{cores}".rstrip())
     return out
 
 
@@ -197,7 +208,8 @@ def table(result: dict) -> str:
     def row(name: str, key: str, per_line: bool = True) -> str:
         seconds, rss = runs[key]["seconds"], runs[key]["peak_rss"]
         rate = f"{lines_ / seconds:>12,.0f}" if lines_ and per_line else f"{'':>12}"
-        return f"  {name:<34}{seconds:>9.1f}{rss / 2**20:>11,.0f}{rate}"
+        cores = runs[key].get("cpu_s", 0.0) / seconds
+        return f"  {name:<34}{seconds:>9.1f}{rss / 2**20:>11,.0f}{rate}{cores:>7.2f}"
 
     failed = [
         f"  {phase} run FAILED steps: {', '.join(result[phase]['failed_steps'])}"
@@ -207,7 +219,7 @@ def table(result: dict) -> str:
     out = [
         f"scale {result['scale']:g}: {lines_:,} GL journal lines",
         *failed,
-        f"  {'':<34}{'wall s':>9}{'peak MiB':>11}{'lines/s':>12}",
+        f"  {'':<34}{'wall s':>9}{'peak MiB':>11}{'lines/s':>12}{'cores':>7}",
         row("generation (not in the build)", "generation"),
         row("floor: one DuckDB SQL script", "floor"),
         row("naive: pandas", "pandas"),

@@ -31,6 +31,7 @@ def describe(paths: Paths, figures: dict, measured: Measured) -> dict:
         "step_peak_rss": {
             s.step_key: measured.peak_between(s.start_time, s.end_time) for s in timed
         },
+        "step_cpu_s": {s.step_key: measured.cpu_between(s.start_time, s.end_time) for s in timed},
         "failed_steps": sorted(
             s.step_key for s in stats if s.status is not None and s.status.value == "FAILURE"
         ),

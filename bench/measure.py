@@ -1,4 +1,4 @@
-"""Wall time and peak memory of a child process and everything it starts."""
+"""Wall time, peak memory and CPU time of a child process and everything it starts."""
 
 from __future__ import annotations
 
@@ -17,11 +17,23 @@ SAMPLE_SECONDS = 0.05
 class Measured:
     seconds: float
     peak_rss: int  # bytes, summed over the process tree at its largest sample
-    samples: list[tuple[float, int]]  # (epoch seconds, tree RSS bytes) every SAMPLE_SECONDS
+    # (epoch seconds, tree RSS bytes, tree CPU seconds so far) every SAMPLE_SECONDS
+    samples: list[tuple[float, int, float]]
 
     def peak_between(self, start: float, end: float) -> int:
         """The largest sample from `start` to `end` (epoch seconds): a step's peak."""
-        return max((rss for at, rss in self.samples if start <= at <= end), default=0)
+        return max((rss for at, rss, _ in self.samples if start <= at <= end), default=0)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU seconds the tree used until its last sample."""
+        return self.samples[-1][2] if self.samples else 0.0
+
+    def cpu_between(self, start: float, end: float) -> float:
+        """CPU seconds the tree used from `start` to `end` (epoch seconds): over the wall
+        time, how many cores a step kept busy."""
+        during = [cpu for at, _, cpu in self.samples if start <= at <= end]
+        return during[-1] - during[0] if len(during) > 1 else 0.0
 
 
 class ContenderFailed(RuntimeError):
@@ -29,10 +41,12 @@ class ContenderFailed(RuntimeError):
 
 
 def measure(argv: list[str], env: dict[str, str], log: Path) -> Measured:
-    """Run `argv`, sampling the resident memory of its process tree every 50 ms.
+    """Run `argv`, sampling the resident memory and CPU time of its process tree every 50 ms.
 
     psutil sums RSS over the tree (dbt runs as a subprocess of the Dagster run), which
     counts shared pages once per process: an upper bound, the honest side to err on.
+    CPU time is the tree's user and system time, with that of the children each member
+    has waited for (dbt's, once it exits).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
@@ -40,23 +54,26 @@ def measure(argv: list[str], env: dict[str, str], log: Path) -> Measured:
         process = psutil.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         samples = []
         while process.poll() is None:
-            samples.append((time.time(), _tree_rss(process)))
+            samples.append((time.time(), *_tree_usage(process)))
             time.sleep(SAMPLE_SECONDS)
         seconds = time.perf_counter() - started
     if process.returncode != 0:
         tail = "\n".join(log.read_text().splitlines()[-30:])
         raise ContenderFailed(f"{' '.join(argv)} exited {process.returncode}:\n{tail}")
-    peak = max((rss for _, rss in samples), default=0)
+    peak = max((rss for _, rss, _ in samples), default=0)
     return Measured(seconds=seconds, peak_rss=peak, samples=samples)
 
 
-def _tree_rss(process: psutil.Process) -> int:
-    total = 0
+def _tree_usage(process: psutil.Process) -> tuple[int, float]:
+    """The tree's resident memory (bytes) and CPU time so far (seconds)."""
+    rss, cpu = 0, 0.0
     try:
         members = [process, *process.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return 0, 0.0
     for member in members:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += member.memory_info().rss
-    return total
+        with contextlib.suppress(psutil.NoSuchProcess), member.oneshot():
+            rss += member.memory_info().rss
+            times = member.cpu_times()
+            cpu += times.user + times.system + times.children_user + times.children_system
+    return rss, cpu
