@@ -88,6 +88,9 @@ class ErpApi(Service):
         journals = pq.read_table(sorted((root / "journal_items").glob("*.parquet")))
         journals = journals.append_column("IsReversed", pa.array([False] * len(journals)))
         self.tables["JournalEntryItems"] = Table(journals, JOURNAL_KEY, "LastChangeDateTime")
+        # the history's average posting day: the ordinary business a day brings (`advance`)
+        posting_days = pc.count_distinct(journals["PostingDate"]).as_py()
+        self.lines_per_day = len(journals) // max(posting_days, 1)
         self.today = self.tables["JournalEntryItems"].max_cursor().date()
         self.companies = [
             c
@@ -230,9 +233,10 @@ class ErpApi(Service):
 
     # ---------------------------------------------------------------- time passes
     def advance(self, day: int) -> dict[str, int]:
-        """Post the day's close adjustments (one accrual per company into the open period),
-        reverse one vendor invoice (the original's lines change: `IsReversed`), and emit
-        the milestones due. Returns the records changed per entity set."""
+        """Post the day's business (an average posting day's lines: `_ordinary_day`) and
+        its close adjustments (one accrual per company) into the open period, reverse one
+        vendor invoice (the original's lines change: `IsReversed`), and emit the milestones
+        due. Returns the records changed per entity set."""
         journals = self.tables["JournalEntryItems"]
         last = PERIODS[-1]
         open_posting = (
@@ -247,7 +251,9 @@ class ErpApi(Service):
             (pc.field("FiscalYear") == last.fiscal_year)
             & (pc.field("FiscalPeriod") == last.fiscal_period)
         )
-        posted = []
+        numbers = self._last_numbers(fiscal_year)
+        into = (fiscal_year, fiscal_period, open_posting, numbers)
+        posted = [self._copy(self._ordinary_day(in_last), *into, at(day, 8))]
         for i, company in enumerate(self.companies):
             mine = in_last.filter(pc.field("CompanyCode") == company)
             accruals = mine.filter(
@@ -257,17 +263,7 @@ class ErpApi(Service):
             template = accruals.filter(
                 pc.field("AccountingDocument") == accruals["AccountingDocument"][0]
             )
-            posted.append(
-                self._copy(
-                    template,
-                    company,
-                    fiscal_year,
-                    fiscal_period,
-                    open_posting,
-                    at(day, 9, i),
-                    reverse=False,
-                )
-            )
+            posted.append(self._copy(template, *into, at(day, 9, i), text="Close adjustment"))
         invoices = in_last.filter(
             (pc.field("CompanyCode") == self.companies[0])
             & (pc.field("AccountingDocumentType") == "KR")
@@ -276,17 +272,7 @@ class ErpApi(Service):
         original = invoices.filter(
             pc.field("AccountingDocument") == pc.min(invoices["AccountingDocument"])
         )
-        posted.append(
-            self._copy(
-                original,
-                self.companies[0],
-                fiscal_year,
-                fiscal_period,
-                open_posting,
-                at(day, 10),
-                reverse=True,
-            )
-        )
+        posted.append(self._copy(original, *into, at(day, 10), reverse=True))
         stamp = pa.array([at(day, 10)] * len(original), schemas.TS)
         changed = original.set_column(
             original.schema.get_field_index("LastChangeDateTime"), "LastChangeDateTime", stamp
@@ -302,31 +288,83 @@ class ErpApi(Service):
         self.trial_balance()
         return {"JournalEntryItems": len(new) + len(changed), "CloseMilestoneEvents": len(events)}
 
+    def _ordinary_day(self, period_lines: pa.Table) -> pa.Table:
+        """Whole documents of the open period, about as many lines as the history's
+        average posting day (`lines_per_day`): a day's business to post again under new
+        numbers. Taken evenly through the period's documents, and none that is
+        intercompany (the partner posts the other side), a reversal or reversed."""
+        document = ["CompanyCode", "AccountingDocument"]
+        special = period_lines.filter(
+            pc.field("PartnerCompany").is_valid()
+            | pc.field("ReversalReferenceDocument").is_valid()
+            | pc.field("IsReversed")
+        ).select(document)
+        ordinary = period_lines.join(special, document, join_type="left anti")
+        documents = (
+            ordinary.group_by(document)
+            .aggregate([([], "count_all")])
+            .sort_by([(name, "ascending") for name in document])
+        )
+        every = max(1, len(ordinary) // max(self.lines_per_day, 1))
+        chosen = documents.take(pa.array(range(0, len(documents), every))).select(document)
+        return ordinary.join(chosen, document, join_type="inner").sort_by(
+            [(name, "ascending") for name in [*document, "LedgerGLLineItem"]]
+        )
+
+    def _last_numbers(self, fiscal_year: int) -> dict[tuple[str, str], int]:
+        """The highest document number of each company's number range (its first two
+        digits) in `fiscal_year`: `_copy` numbers new documents after it."""
+        data = self.tables["JournalEntryItems"].data.filter(pc.field("FiscalYear") == fiscal_year)
+        ranges = (
+            pa.table(
+                {
+                    "company": data["CompanyCode"],
+                    "range": pc.utf8_slice_codeunits(data["AccountingDocument"], 0, 2),
+                    "number": pc.cast(data["AccountingDocument"], pa.int64()),
+                }
+            )
+            .group_by(["company", "range"])
+            .aggregate([("number", "max")])
+        )
+        return {
+            (company, prefix): number
+            for company, prefix, number in zip(
+                *(ranges[c].to_pylist() for c in ("company", "range", "number_max")), strict=True
+            )
+        }
+
     def _copy(
         self,
         lines: pa.Table,
-        company: str,
         fiscal_year: int,
         fiscal_period: int,
         posting: int,
+        numbers: dict[tuple[str, str], int],
         changed_at: datetime,
-        reverse: bool,
+        reverse: bool = False,
+        text: str | None = None,
     ) -> pa.Table:
-        """A new document like `lines`: next number in its range; a reversal negates them."""
-        data = self.tables["JournalEntryItems"].data
-        prefix = lines["AccountingDocument"][0].as_py()[:2]
-        numbers = data.filter(
-            (pc.field("CompanyCode") == company)
-            & (pc.field("FiscalYear") == fiscal_year)
-            & pc.starts_with(pc.field("AccountingDocument"), prefix)
-        )["AccountingDocument"]
-        number = f"{int(pc.max(numbers).as_py() or prefix + '00000000') + 1:010d}"
+        """New documents like those of `lines`, each the next number of its company's range
+        (`numbers`, which it advances); a reversal negates them, `text` replaces their
+        line texts."""
+        documents = list(
+            zip(
+                lines["CompanyCode"].to_pylist(),
+                lines["AccountingDocument"].to_pylist(),
+                strict=True,
+            )
+        )
+        renumbered: dict[tuple[str, str], str] = {}
+        for company, document in dict.fromkeys(documents):
+            in_range = (company, document[:2])
+            numbers[in_range] = numbers.get(in_range, int(document[:2] + "00000000")) + 1
+            renumbered[company, document] = f"{numbers[in_range]:010d}"
         n = len(lines)
         posting_date = pa.array([np.datetime64(posting, "D").item()] * n, pa.date32())
         columns = {
             "FiscalYear": pa.array([fiscal_year] * n, pa.int32()),
             "FiscalPeriod": pa.array([fiscal_period] * n, pa.int32()),
-            "AccountingDocument": pa.array([number] * n),
+            "AccountingDocument": pa.array([renumbered[d] for d in documents], pa.string()),
             "PostingDate": posting_date,
             "DocumentDate": posting_date,
             "LastChangeDateTime": pa.array([changed_at] * n, schemas.TS),
@@ -338,10 +376,12 @@ class ErpApi(Service):
                 "AmountInCompanyCodeCurrency": pc.negate(lines["AmountInCompanyCodeCurrency"]),
                 "DebitCreditCode": pc.if_else(pc.equal(lines["DebitCreditCode"], "S"), "H", "S"),
                 "ReversalReferenceDocument": lines["AccountingDocument"],
-                "DocumentItemText": pa.array([f"Reversal of {lines['AccountingDocument'][0]}"] * n),
+                "DocumentItemText": pc.binary_join_element_wise(
+                    "Reversal of ", lines["AccountingDocument"], ""
+                ),
             }
-        else:
-            columns["DocumentItemText"] = pa.array(["Close adjustment"] * n)
+        elif text is not None:
+            columns["DocumentItemText"] = pa.array([text] * n)
         for name, values in columns.items():
             lines = lines.set_column(lines.schema.get_field_index(name), name, values)
         return lines
