@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox import regional, schemas
-from sandbox.calendar import HISTORY_END, HISTORY_START, PERIODS
+from sandbox.api.erp import ORDINARY_TYPES, ErpApi
+from sandbox.calendar import HISTORY_END, HISTORY_START, PERIODS, add_business_days
 from sandbox.fx import convert_exact
 from sandbox.generate import generate
 from sandbox.master import COMPANY_CODES
@@ -498,4 +499,43 @@ def test_jsonl_has_one_object_per_line_with_iso_dates(out):
     assert all(len(w["Hire_Date"]) == 10 and w["Last_Updated"].endswith("Z") for w in workers)
     assert all(
         w["Termination_Date"] is None or w["Termination_Date"] > w["Hire_Date"] for w in workers
+    )
+
+
+def test_a_business_day_in_the_erp_posts_an_average_days_own_business(out):
+    """The simulator's business day brings what the bench's incremental run stands for:
+    about as many new lines as the history's average posting day, in balanced documents
+    under new numbers, of the types only the ERP records, so that the payroll and the
+    revenue the other systems tie to stay as they were."""
+    erp = ErpApi(out)
+    journals = erp.tables["JournalEntryItems"]
+    con = duckdb.connect()
+    con.register("before", journals.data)
+    today = int(np.datetime64(erp.today, "D").astype(np.int64))
+    erp.advance(int(add_business_days(np.array([today + 1]), 0)[0]))
+    con.register("after", journals.data)
+    key = "CompanyCode, FiscalYear, AccountingDocument, LedgerGLLineItem"
+    con.execute(f"create table new as select * from after anti join before using ({key})")
+    assert con.execute(f"select count(*) - count(distinct ({key})) from after").fetchall() == [(0,)]
+    unbalanced = con.execute(
+        "select AccountingDocument from new group by CompanyCode, AccountingDocument"
+        " having sum(AmountInCompanyCodeCurrency) <> 0"
+    ).fetchall()
+    assert unbalanced == []
+    # the day's business, beside its close adjustments and a reversal
+    ordinary = con.execute(
+        "select AccountingDocumentType, count(*) from new where DocumentItemText <> 'Close"
+        " adjustment' and ReversalReferenceDocument is null group by all"
+    ).fetchall()
+    assert {kind for kind, _ in ordinary} <= set(ORDINARY_TYPES)
+    lines = sum(count for _, count in ordinary)
+    assert erp.lines_per_day / 2 <= lines <= erp.lines_per_day * 3 / 2
+    tied = (
+        "select CompanyCode, FiscalYear, FiscalPeriod, AccountingDocumentType,"
+        " sum(AmountInCompanyCodeCurrency) from {} where AccountingDocumentType in"
+        " ('PR', 'RV') group by all order by all"
+    )
+    assert (
+        con.execute(tied.format("after")).fetchall()
+        == con.execute(tied.format("before")).fetchall()
     )

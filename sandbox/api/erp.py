@@ -65,6 +65,10 @@ MILESTONE_EVENTS = pa.schema(
     ]
 )
 US_PER_DAY = 86_400_000_000
+# a day's ordinary business that only the ERP records: vendor invoices and payments,
+# customer receipts (payroll, sales and their cost, intercompany fees, depreciation, tax
+# and accruals follow other systems or the period's calendar)
+ORDINARY_TYPES = ["KR", "KZ", "DZ"]
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -291,11 +295,14 @@ class ErpApi(Service):
     def _ordinary_day(self, period_lines: pa.Table) -> pa.Table:
         """Whole documents of the open period, about as many lines as the history's
         average posting day (`lines_per_day`): a day's business to post again under new
-        numbers. Taken evenly through the period's documents, and none that is
-        intercompany (the partner posts the other side), a reversal or reversed."""
+        numbers, taken evenly through the period's documents. Only business the ERP alone
+        records (`ORDINARY_TYPES`): a copied payroll or sales document would be a payroll
+        run or a closed-won deal that the payroll system or the CRM never had, and
+        intercompany fees need the partner's leg. No reversal, nothing reversed."""
         document = ["CompanyCode", "AccountingDocument"]
         special = period_lines.filter(
-            pc.field("PartnerCompany").is_valid()
+            pc.invert(pc.field("AccountingDocumentType").isin(ORDINARY_TYPES))
+            | pc.field("PartnerCompany").is_valid()
             | pc.field("ReversalReferenceDocument").is_valid()
             | pc.field("IsReversed")
         ).select(document)
