@@ -134,7 +134,7 @@ def layers(run: dict) -> dict[str, tuple[float, int, float]]:
     """Seconds, peak tree RSS and CPU seconds per layer of a finsync run: process start
     (imports, until the job starts), each layer's steps, Dagster between steps, and dbt's
     busy time (RSS and CPU 0 where not measured apart)."""
-    steps, peaks, cpu = run["steps"], run["step_peak_rss"], run.get("step_cpu_s", {})
+    steps, peaks, cpu = run["steps"], run["step_peak_rss"], run["step_cpu_s"]
     out: dict[str, tuple[float, int, float]] = {
         "process start, imports": (run["process_s"] - run["job_s"], 0, 0.0)
     }
@@ -208,7 +208,7 @@ def table(result: dict) -> str:
     def row(name: str, key: str, per_line: bool = True) -> str:
         seconds, rss = runs[key]["seconds"], runs[key]["peak_rss"]
         rate = f"{lines_ / seconds:>12,.0f}" if lines_ and per_line else f"{'':>12}"
-        cores = runs[key].get("cpu_s", 0.0) / seconds
+        cores = runs[key]["cpu_s"] / seconds
         return f"  {name:<34}{seconds:>9.1f}{rss / 2**20:>11,.0f}{rate}{cores:>7.2f}"
 
     failed = [

@@ -54,7 +54,10 @@ def measure(argv: list[str], env: dict[str, str], log: Path) -> Measured:
         process = psutil.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         samples = []
         while process.poll() is None:
-            samples.append((time.time(), *_tree_usage(process)))
+            rss, cpu = _tree_usage(process)
+            # a child that exited and is not yet waited for counts nowhere for a sample
+            cpu = max(cpu, samples[-1][2]) if samples else cpu
+            samples.append((time.time(), rss, cpu))
             time.sleep(SAMPLE_SECONDS)
         seconds = time.perf_counter() - started
     if process.returncode != 0:

@@ -2,7 +2,8 @@
 test enterprise's extracts as `make bench` runs them (each in a process of its own),
 publish the rows and totals of the main job's marts and files, with finsync's columns.
 Not timed: `make bench` measures; this keeps a change to finsync's products from leaving
-the contenders behind unnoticed until the next bench.
+the contenders behind unnoticed until the next bench. And what the bench measures with
+holds: a run's CPU time counts the subprocesses it waits for.
 """
 
 import json
@@ -14,6 +15,7 @@ import duckdb
 
 from bench.agreement import disagreements, missing_columns
 from bench.floor import PHASES
+from bench.measure import measure
 from orchestration.paths import REPO_ROOT, Paths
 
 STATEMENTS = ("income_statement", "balance_sheet")
@@ -57,3 +59,20 @@ def test_the_floor_and_pandas_publish_finsyncs_numbers(
     phases = json.loads((paths.data / "floor" / "phases.json").read_text())
     assert set(phases) == set(PHASES)
     assert all(seconds > 0 for seconds in phases.values())
+
+
+def test_the_bench_counts_the_cpu_of_the_children_a_run_waits_for(tmp_path) -> None:
+    """A run's CPU time includes its subprocesses' (dbt's under Dagster), also of those
+    that came and went between two samples: twenty children that spin 30 ms each while
+    their parent waits show as at least their 0.6 s, and never as less over time."""
+    spin = "import time; end = time.process_time() + 0.03\nwhile time.process_time() < end: pass"
+    parent = (
+        "import subprocess, sys\nfor _ in range(20):"
+        f" subprocess.run([sys.executable, '-c', {spin!r}], check=True)"
+    )
+    measured = measure([sys.executable, "-c", parent], {}, tmp_path / "run.log")
+    assert measured.cpu_seconds >= 0.6
+    cpus = [cpu for _, _, cpu in measured.samples]
+    assert cpus == sorted(cpus)
+    start, end = measured.samples[0][0], measured.samples[-1][0]
+    assert measured.cpu_between(start, end) >= 0.5

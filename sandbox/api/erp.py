@@ -309,7 +309,7 @@ class ErpApi(Service):
         ordinary = period_lines.join(special, document, join_type="left anti")
         documents = (
             ordinary.group_by(document)
-            .aggregate([([], "count_all")])
+            .aggregate([])
             .sort_by([(name, "ascending") for name in document])
         )
         every = max(1, len(ordinary) // max(self.lines_per_day, 1))
