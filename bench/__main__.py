@@ -12,7 +12,8 @@ scratch), in this order, each in a process of its own:
      process of the bench's, unmeasured: they are the vendors' systems (bench/systems.py);
   6. the agreement check: the floor and pandas published finsync's numbers;
   7. finsync's incremental run after one business day of new postings;
-  8. the same daily job again, nothing new in the sources: the daily run's fixed cost.
+  8. the same daily job again, nothing new in the sources: the daily run's fixed cost;
+  9. finsync's smallest run, one small mart: what any run costs before its work.
 Prints one table per scale and writes every figure to `data/bench/<timestamp>.json`
 and `data/bench/latest.json`.
 """
@@ -40,7 +41,8 @@ from orchestration.paths import REPO_ROOT, Paths
 SEED = 7
 # the daily job after one business day, then again with nothing new
 DAILY = ("incremental", "unchanged")
-RUNS = ("full", *DAILY)
+SMALLEST = "smallest"  # one small mart: process, Dagster's run and dbt's start
+RUNS = ("full", *DAILY, SMALLEST)
 INSTANCE_CONFIG = REPO_ROOT / "orchestration" / "instance" / "dagster.yaml"
 
 
@@ -90,13 +92,16 @@ def bench_scale(scale: float, root: Path) -> dict:
                 f"finsync_{phase}",
                 ["bench.finsync", phase, str(data / f"{phase}.json"), f"--partition={today:%Y-%m}"],
             )
-    daily = {
+        runs[f"finsync_{SMALLEST}"] = timed(
+            f"finsync_{SMALLEST}", ["bench.finsync", SMALLEST, str(data / f"{SMALLEST}.json")]
+        )
+    later = {
         phase: describe(
             paths, json.loads((data / f"{phase}.json").read_text()), runs[f"finsync_{phase}"]
         )
-        for phase in DAILY
+        for phase in RUNS[1:]
     }
-    daily["incremental"]["changes"] = changes
+    later["incremental"]["changes"] = changes
     return {
         "scale": scale,
         "gl_lines": full["gl_lines"],
@@ -105,7 +110,7 @@ def bench_scale(scale: float, root: Path) -> dict:
             for name, m in runs.items()
         },
         "full": full,
-        **daily,
+        **later,
         "floor_phases": json.loads((data / "floor" / "phases.json").read_text()),
         "disagreements": agreement,
         "missing_columns": unpublished,
@@ -182,16 +187,20 @@ def against_floor(result: dict) -> list[str]:
 
 
 def by_layer(result: dict) -> list[str]:
-    """Seconds per layer of the three runs side by side, and the full build's peak memory
+    """Seconds per layer of the four runs side by side, and the full build's peak memory
     and cores kept busy (CPU seconds over wall seconds, of the machine's): what a day's
-    data adds is the incremental run's time over the unchanged one's."""
+    data adds is the incremental run's time over the unchanged one's, and the smallest
+    run's layers are what any run pays before its work."""
     runs = {phase: layers(result[phase]) for phase in RUNS}
     names = list(dict.fromkeys(name for phase in RUNS for name in runs[phase]))
-    out = [f"  {'by layer (s)':<42}{'full':>7}{'day':>7}{'nothing':>9}{'full MiB':>10}{'cores':>7}"]
+    out = [
+        f"  {'by layer (s)':<42}{'full':>7}{'day':>7}{'nothing':>9}{'least':>7}"
+        f"{'full MiB':>10}{'cores':>7}"
+    ]
     for name in names:
         seconds = "".join(
             f"{runs[phase][name][0]:>{width}.1f}" if name in runs[phase] else f"{'-':>{width}}"
-            for phase, width in zip(RUNS, (7, 7, 9), strict=True)
+            for phase, width in zip(RUNS, (7, 7, 9, 7), strict=True)
         )
         wall, peak, cpu = runs["full"].get(name, (0.0, 0, 0.0))
         memory = f"{peak / 2**20:>10,.0f}" if peak else f"{'':>10}"
@@ -227,11 +236,13 @@ def table(result: dict) -> str:
         row("finsync full build", "finsync_full"),
         row("finsync incremental (one day)", "finsync_incremental"),
         row("finsync daily job, nothing new", "finsync_unchanged"),
+        row("finsync smallest run: one mart", f"finsync_{SMALLEST}", per_line=False),
         "",
         f"  finsync / floor   {full / floor:6.1f}x",
         f"  finsync / pandas  {full / pandas:6.2f}x",
         f"  incremental / full  {runs['finsync_incremental']['seconds'] / full:6.1%}"
-        f"   (nothing new: {runs['finsync_unchanged']['seconds'] / full:.1%})",
+        f"   (nothing new: {runs['finsync_unchanged']['seconds'] / full:.1%};"
+        f" smallest run: {runs[f'finsync_{SMALLEST}']['seconds'] / full:.1%})",
         "",
         *against_floor(result),
     ]

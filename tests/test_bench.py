@@ -3,17 +3,23 @@ test enterprise's extracts as `make bench` runs them (each in a process of its o
 publish the rows and totals of the main job's marts and files, with finsync's columns.
 Not timed: `make bench` measures; this keeps a change to finsync's products from leaving
 the contenders behind unnoticed until the next bench. And what the bench measures with
-holds: a run's CPU time counts the subprocesses it waits for.
+holds: a run's CPU time counts the subprocesses it waits for, and its smallest run does
+the least a run of finsync does.
 """
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
 import dagster as dg
 import duckdb
 
+from bench.__main__ import INSTANCE_CONFIG, SMALLEST
 from bench.agreement import disagreements, missing_columns
+from bench.figures import dbt_layer_seconds
+from bench.finsync import SMALLEST_JOB
 from bench.floor import PHASES
 from bench.measure import measure
 from orchestration.paths import REPO_ROOT, Paths
@@ -76,3 +82,35 @@ def test_the_bench_counts_the_cpu_of_the_children_a_run_waits_for(tmp_path) -> N
     assert cpus == sorted(cpus)
     start, end = measured.samples[0][0], measured.samples[-1][0]
     assert measured.cpu_between(start, end) >= 0.5
+
+
+def test_the_smallest_run_builds_one_mart_with_its_dbt_tests_and_contract(
+    paths: Paths, main_run: dg.ExecuteInProcessResult, tmp_path
+) -> None:
+    """The bench's smallest run, as `make bench` starts it (a process on the built
+    warehouse, an instance of its own): one mart with its dbt tests and its contract, and
+    no other step or dbt layer, so that it measures what any run costs before its work."""
+    assert main_run.success
+    home = tmp_path / "dagster"
+    home.mkdir()
+    shutil.copy(INSTANCE_CONFIG, home / "dagster.yaml")
+    out = tmp_path / f"{SMALLEST}.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench.finsync", SMALLEST, str(out)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        check=True,
+    )
+    figures = json.loads(out.read_text())
+    assert figures["success"]
+    assert figures["job"] == SMALLEST_JOB
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        stats = instance.get_run_step_stats(figures["run_id"])
+        built = instance.get_latest_materialization_event(
+            dg.AssetKey(["marts", "dim_legal_entity"])
+        )
+    assert {s.step_key for s in stats} == {"dbt_models", "marts__dim_legal_entity_contract"}
+    assert built is not None and built.run_id == figures["run_id"]
+    layers = set(dbt_layer_seconds(figures["run_id"]))
+    assert {"marts", "tests"} <= layers
+    assert not layers & {"staging", "intermediate", "quarantine", "seeds", "snapshots"}
