@@ -17,7 +17,7 @@ from ingest.api import RequestLog
 from ingest.crm import crm
 from ingest.erp import erp
 from ingest.fpa import fpa
-from ingest.lake import raw_destination
+from ingest.lake import as_logs, lake_url, publish_views, raw_destination
 from ingest.payroll import payroll
 from ingest.regional_erp import regional_erp
 
@@ -26,11 +26,14 @@ API_SYSTEMS = ("erp", "payroll", "crm", "fpa")
 
 
 def source(system: str, extracts_dir: Path, request_log: RequestLog | None = None) -> DltSource:
+    """`system`'s dlt source; for a lake, with every table a log (ingest/lake.py)."""
     if system == "erp":
-        return erp(extracts_dir=str(extracts_dir), request_log=request_log)
-    if system == "regional_erp":
-        return regional_erp(extracts_dir=str(extracts_dir))
-    return {"payroll": payroll, "crm": crm, "fpa": fpa}[system](request_log=request_log)
+        found = erp(extracts_dir=str(extracts_dir), request_log=request_log)
+    elif system == "regional_erp":
+        found = regional_erp(extracts_dir=str(extracts_dir))
+    else:
+        found = {"payroll": payroll, "crm": crm, "fpa": fpa}[system](request_log=request_log)
+    return as_logs(found) if lake_url() else found
 
 
 def pipeline(
@@ -48,8 +51,9 @@ def pipeline(
 
 def load(system: str, extracts_dir: Path, warehouse: Path, pipelines_dir: Path) -> LoadInfo:
     """API pages arrive as dicts: parquet load files are ~10x faster than insert statements."""
-    info = pipeline(system, warehouse, pipelines_dir).run(
-        source(system, extracts_dir), loader_file_format="parquet"
-    )
+    dlt_pipeline = pipeline(system, warehouse, pipelines_dir)
+    info = dlt_pipeline.run(source(system, extracts_dir), loader_file_format="parquet")
     info.raise_on_failed_jobs()
+    if lake_url():
+        publish_views(warehouse, dlt_pipeline.dataset_name)
     return info

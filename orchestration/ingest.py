@@ -15,6 +15,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from ingest.api import QUARANTINE, RequestLog
 from ingest.erp import JOURNAL_CHANGES
+from ingest.lake import lake_url, publish_views
 from ingest.pipelines import SOURCES, pipeline, source
 from orchestration.paths import Paths
 from orchestration.resources import warehouse_lock
@@ -54,7 +55,7 @@ class RawLayerTranslator(DagsterDltTranslator):
             key=dg.AssetKey([f"raw_{system}", data.resource.name]),
             deps=deps,
             group_name="raw",
-            kinds={"dlt", "duckdb"},
+            kinds={"dlt", "parquet" if lake_url() else "duckdb"},
         )
 
 
@@ -85,6 +86,8 @@ def _raw_asset(system: str, paths: Paths) -> dg.AssetsDefinition:
         request_log.retries = 0
         with warehouse_lock(paths.warehouse):  # the pool alone can race: see warehouse_lock
             results = list(dlt.run(context=context, loader_file_format="parquet"))
+            if lake_url():  # the warehouse's views of what the lake now holds
+                publish_views(paths.warehouse, dlt_pipeline.dataset_name)
             facts = list(with_load_facts(results, dlt_pipeline, paths, system, request_log.retries))
         yield from facts
 

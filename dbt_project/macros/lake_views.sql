@@ -32,11 +32,15 @@
     {{ exceptions.raise_compiler_error("no Parquet lake reader for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
-{#- Files of several loads may differ by a column (schema evolution): match them by name. -#}
+{#- The view finsync's loads make too (ingest/lake.py, lake_view): files of several loads
+    may differ by a column (schema evolution), matched by name; a rowid as a table has one
+    (the file's place in the listing, the row's in its file), for the raw contracts. -#}
 {% macro duckdb__lake_view_statements(schema, table, folder) -%}
     {{ return([
-        "create or replace view " ~ schema ~ "." ~ table ~ " as select * from read_parquet('"
-        ~ folder ~ "/*.parquet', union_by_name = true)",
+        "create or replace view " ~ schema ~ "." ~ table ~ " as"
+        ~ " select (file_index::bigint << 40) + file_row_number as rowid,"
+        ~ " * exclude (file_row_number)"
+        ~ " from read_parquet('" ~ folder ~ "/*.parquet', union_by_name = true, file_row_number = true)",
     ]) }}
 {%- endmacro %}
 

@@ -42,6 +42,12 @@ SHARED = {
     )
 }
 
+# dlt merges the payroll results on their key in the warehouse, and appends them in a lake
+# (ingest/lake.py): read as their latest versions, the results are the register's in either
+PAYROLL_RESULTS = latest_versions(
+    "raw_payroll.payroll_results", ["payroll_result_id"], "last_updated desc, _dlt_load_id desc"
+)
+
 PAYROLL_ACCOUNTS = "('600000', '601000', '602000')"
 PRODUCT_REVENUE_ACCOUNTS = "('400000', '401000', '402000', '403000', '404000')"
 
@@ -127,7 +133,7 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
             "raw_payroll.payroll_results",
             f"""select company, {PERIOD_OF.format(date="pay_period_end")}, currency,
                    sum(gross_earnings + employer_taxes + benefits)
-               from raw_payroll.payroll_results group by all""",
+               from ({PAYROLL_RESULTS}) as payroll_results group by all""",
         ),
         owner_role=INTEGRATION,
         blocking=True,
@@ -143,7 +149,7 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
         right=Side(
             "raw_payroll.payroll_results",
             f"""select company, {PERIOD_OF.format(date="pay_period_end")}, 'rows', count(*)
-               from raw_payroll.payroll_results group by all""",
+               from ({PAYROLL_RESULTS}) as payroll_results group by all""",
         ),
         owner_role=INTEGRATION,
         blocking=True,

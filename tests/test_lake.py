@@ -1,0 +1,134 @@
+"""The main job with the raw layer in a Parquet lake (FINSYNC_LAKE_URL, ingest/lake.py).
+
+A second small enterprise, the same as the session's, is loaded by the real Dagster job into
+a lake instead of the warehouse, twice: once whole, and again after a business day that
+changes records of every system (a promoted worker, a moved and a deleted opportunity, the
+ERP's postings). In a lake dlt appends what it merges in the warehouse, so after the day
+each raw table is a log of versions: the raw contracts and the checkpoints must hold for
+the latest version of each key, and the marts must be the warehouse's.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ingest.lake import LAKE_URL
+from orchestration.paths import Paths
+from orchestration.reconciliation.checkpoints import PAYROLL_RESULTS
+from sandbox.api import Enterprise
+from sandbox.generate import generate
+from tests.conftest import SCALE, SEED, query, run_main_job
+
+
+@dataclass(frozen=True)
+class LakeRuns:
+    paths: Paths
+    first: dg.ExecuteInProcessResult
+    marts_first: dict[str, list[tuple]]
+    after_day: dg.ExecuteInProcessResult
+    changes: dict[str, dict[str, int]]
+
+
+# what the marts hold: the GL products and the drivers from payroll and the CRM
+MARTS = {
+    "trial_balance": "select entity_code, account_code, period_id, currency_functional,"
+    " opening_functional, movement_functional, closing_functional from marts.trial_balance",
+    "fct_gl_journal_lines": "select period_id, currency_functional, count(*),"
+    " sum(amount_functional), sum(amount_group) from marts.fct_gl_journal_lines group by all",
+    "workforce_cost_drivers": "select * from marts.workforce_cost_drivers",
+    "revenue_pipeline_drivers": "select * from marts.revenue_pipeline_drivers",
+}
+
+
+def marts_of(paths: Paths) -> dict[str, list[tuple]]:
+    return {mart: sorted(query(paths, f"{sql} order by all")) for mart, sql in MARTS.items()}
+
+
+@pytest.fixture(scope="module")
+def lake_runs(
+    tmp_path_factory: pytest.TempPathFactory, main_run: dg.ExecuteInProcessResult
+) -> LakeRuns:
+    """The session's main run comes first: it runs without the lake's environment."""
+    paths = Paths(tmp_path_factory.mktemp("lake_data"))
+    generate(paths.extracts, scale=SCALE, seed=SEED)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FINSYNC_DATA_DIR", str(paths.data))
+        env.setenv(LAKE_URL, str(paths.data / "lake"))
+        with Enterprise(paths.extracts) as systems:
+            for name, value in systems.env().items():
+                env.setenv(name, value)
+            first = run_main_job(paths)
+            marts_first = marts_of(paths)
+            changes = systems.advance_business_day()
+            after_day = run_main_job(paths)
+    return LakeRuns(paths, first, marts_first, after_day, changes)
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) > 100
+    return [c.asset_check_key.to_user_string() for c in evaluations if not c.passed]
+
+
+def test_dlt_writes_the_raw_layer_to_the_lake_and_the_warehouse_views_it(
+    lake_runs: LakeRuns,
+) -> None:
+    lake = lake_runs.paths.data / "lake"
+    assert list((lake / "raw_erp" / "journal_items").glob("*.parquet"))
+    tables = query(
+        lake_runs.paths,
+        "select table_schema, table_type, count(*) from information_schema.tables"
+        " where table_schema like 'raw_%' group by all order by all",
+    )
+    assert {schema for schema, _, _ in tables} == {
+        "raw_crm", "raw_erp", "raw_fpa", "raw_payroll", "raw_regional_erp",
+    }  # fmt: skip
+    assert {kind for _, kind, _ in tables} == {"VIEW"}  # no table: dlt wrote none
+
+
+def test_the_main_job_passes_every_check_on_the_lake(lake_runs: LakeRuns) -> None:
+    assert lake_runs.first.success
+    assert failed_checks(lake_runs.first) == []
+
+
+def test_the_lake_builds_the_marts_the_warehouse_builds(paths: Paths, lake_runs: LakeRuns) -> None:
+    """The session's main run loaded the same enterprise into the warehouse."""
+    assert lake_runs.marts_first == marts_of(paths)
+    assert all(lake_runs.marts_first.values())
+
+
+def test_after_a_day_of_changed_records_every_check_holds_on_the_latest_versions(
+    lake_runs: LakeRuns,
+) -> None:
+    changed = {system: sum(n.values()) for system, n in lake_runs.changes.items()}
+    assert all(changed[system] > 0 for system in ("erp", "payroll", "crm")), changed
+    # the lake keeps every version: the promoted worker has two rows in raw, one in staging
+    [(versions, workers, staged)] = query(
+        lake_runs.paths,
+        "select (select count(*) from raw_payroll.workers),"
+        " (select count(distinct worker_id) from raw_payroll.workers),"
+        " (select count(*) from staging.stg_payroll__workers)",
+    )
+    assert versions > workers == staged
+    assert lake_runs.after_day.success
+    assert failed_checks(lake_runs.after_day) == []
+
+
+def test_the_payroll_checkpoints_count_a_corrected_result_once() -> None:
+    """A result the vendor corrects is a second version in a lake: the register ties to the
+    latest one, not to both."""
+    con = duckdb.connect()
+    con.execute("create schema raw_payroll")
+    con.execute(
+        "create table raw_payroll.payroll_results as select * from (values"
+        " ('R1', timestamp '2025-05-31 10:00', '1', 1000.00),"
+        " ('R1', timestamp '2025-06-02 09:00', '2', 1100.00),"
+        " ('R2', timestamp '2025-05-31 10:00', '1', 500.00))"
+        " as t(payroll_result_id, last_updated, _dlt_load_id, gross_earnings)"
+    )
+    assert con.execute(
+        f"select count(*), sum(gross_earnings) from ({PAYROLL_RESULTS})"
+    ).fetchall() == [(2, Decimal("1600.00"))]
