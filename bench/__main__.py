@@ -13,7 +13,9 @@ scratch), in this order, each in a process of its own:
   6. the agreement check: the floor and pandas published finsync's numbers;
   7. finsync's incremental run after one business day of new postings;
   8. the same daily job again, nothing new in the sources: the daily run's fixed cost;
-  9. finsync's smallest run, one small mart: what any run costs before its work.
+  9. finsync's smallest run, one small mart: what any run costs before its work;
+ 10. finsync's full build again with its raw layer in a Parquet lake (`lake/`, a data dir
+     of its own on the same extracts, the systems served afresh; its dbt parse is setup).
 Prints one table per scale and writes every figure to `data/bench/<timestamp>.json`
 and `data/bench/latest.json`.
 """
@@ -36,13 +38,15 @@ from bench.figures import describe
 from bench.floor import PHASES
 from bench.measure import Measured, measure
 from bench.systems import ServedEnterprise
+from ingest.lake import LAKE_URL
 from orchestration.paths import REPO_ROOT, Paths
 
 SEED = 7
 # the daily job after one business day, then again with nothing new
 DAILY = ("incremental", "unchanged")
 SMALLEST = "smallest"  # one small mart: process, Dagster's run and dbt's start
-RUNS = ("full", *DAILY, SMALLEST)
+LAKE = "lake"  # the full build with the raw layer in a Parquet lake (ingest/lake.py)
+RUNS = ("full", *DAILY, SMALLEST, LAKE)
 INSTANCE_CONFIG = REPO_ROOT / "orchestration" / "instance" / "dagster.yaml"
 
 
@@ -57,7 +61,7 @@ def bench_scale(scale: float, root: Path) -> dict:
 
     done: dict[str, dict[str, float]] = {}
 
-    def timed(name: str, argv: list[str]) -> Measured:
+    def timed(name: str, argv: list[str], env: dict[str, str] = env) -> Measured:
         print(f"  {name} ...", flush=True)
         measured = measure(py + argv, env, logs / f"{name}.log")
         print(
@@ -95,9 +99,27 @@ def bench_scale(scale: float, root: Path) -> dict:
         runs[f"finsync_{SMALLEST}"] = timed(
             f"finsync_{SMALLEST}", ["bench.finsync", SMALLEST, str(data / f"{SMALLEST}.json")]
         )
+    lake = Paths(data / LAKE)
+    (lake.data / "dagster").mkdir(parents=True)
+    shutil.copy(INSTANCE_CONFIG, lake.data / "dagster" / "dagster.yaml")
+    lake.extracts.symlink_to(paths.extracts)
+    in_lake = {
+        **env,
+        "FINSYNC_DATA_DIR": str(lake.data),
+        "DAGSTER_HOME": str(lake.data / "dagster"),
+        LAKE_URL: str(lake.data / "lake"),
+    }
+    runs["dbt_parse_lake"] = timed("dbt_parse_lake", ["bench.dbt_parse"], in_lake)
+    with ServedEnterprise(paths.extracts) as systems:  # as they were before the day
+        in_lake.update(systems.env())
+        runs[f"finsync_{LAKE}"] = timed(
+            f"finsync_{LAKE}", ["bench.finsync", "full", str(data / f"{LAKE}.json")], in_lake
+        )
     later = {
         phase: describe(
-            paths, json.loads((data / f"{phase}.json").read_text()), runs[f"finsync_{phase}"]
+            lake if phase == LAKE else paths,
+            json.loads((data / f"{phase}.json").read_text()),
+            runs[f"finsync_{phase}"],
         )
         for phase in RUNS[1:]
     }
@@ -194,13 +216,13 @@ def by_layer(result: dict) -> list[str]:
     runs = {phase: layers(result[phase]) for phase in RUNS}
     names = list(dict.fromkeys(name for phase in RUNS for name in runs[phase]))
     out = [
-        f"  {'by layer (s)':<42}{'full':>7}{'day':>7}{'nothing':>9}{'least':>7}"
+        f"  {'by layer (s)':<42}{'full':>7}{'day':>7}{'nothing':>9}{'least':>7}{'lake':>7}"
         f"{'full MiB':>10}{'cores':>7}"
     ]
     for name in names:
         seconds = "".join(
             f"{runs[phase][name][0]:>{width}.1f}" if name in runs[phase] else f"{'-':>{width}}"
-            for phase, width in zip(RUNS, (7, 7, 9, 7), strict=True)
+            for phase, width in zip(RUNS, (7, 7, 9, 7, 7), strict=True)
         )
         wall, peak, cpu = runs["full"].get(name, (0.0, 0, 0.0))
         memory = f"{peak / 2**20:>10,.0f}" if peak else f"{'':>10}"
@@ -212,7 +234,9 @@ def by_layer(result: dict) -> list[str]:
 def table(result: dict) -> str:
     runs = result["runs"]
     lines_ = result["gl_lines"]
-    full, floor, pandas = (runs[n]["seconds"] for n in ("finsync_full", "floor", "pandas"))
+    full, floor, pandas, lake = (
+        runs[n]["seconds"] for n in ("finsync_full", "floor", "pandas", f"finsync_{LAKE}")
+    )
 
     def row(name: str, key: str, per_line: bool = True) -> str:
         seconds, rss = runs[key]["seconds"], runs[key]["peak_rss"]
@@ -237,9 +261,10 @@ def table(result: dict) -> str:
         row("finsync incremental (one day)", "finsync_incremental"),
         row("finsync daily job, nothing new", "finsync_unchanged"),
         row("finsync smallest run: one mart", f"finsync_{SMALLEST}", per_line=False),
+        row("finsync full build, lake raw", f"finsync_{LAKE}"),
         "",
-        f"  finsync / floor   {full / floor:6.1f}x",
-        f"  finsync / pandas  {full / pandas:6.2f}x",
+        f"  finsync / floor   {full / floor:6.1f}x   (lake raw: {lake / floor:.1f}x)",
+        f"  finsync / pandas  {full / pandas:6.2f}x   (lake raw: {lake / pandas:.2f}x)",
         f"  incremental / full  {runs['finsync_incremental']['seconds'] / full:6.1%}"
         f"   (nothing new: {runs['finsync_unchanged']['seconds'] / full:.1%};"
         f" smallest run: {runs[f'finsync_{SMALLEST}']['seconds'] / full:.1%})",
