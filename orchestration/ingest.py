@@ -72,22 +72,33 @@ def raw_assets(paths: Paths) -> list[dg.AssetsDefinition]:
 
 
 def _raw_asset(system: str, paths: Paths) -> dg.AssetsDefinition:
+    """A load into the warehouse is a warehouse writer (its pool). A load into a lake writes
+    files: it takes the warehouse only to make its views and read its facts, and its pool is
+    its source's (one load of a source at a time: its dlt pipeline's state is one), so the
+    loads of several sources run side by side where the executor allows."""
     request_log = RequestLog()
     dlt_pipeline = pipeline(system, paths.warehouse, paths.dlt)
+    lake = lake_url() is not None
 
     @dlt_assets(
         dlt_source=source(system, paths.extracts, request_log),
         dlt_pipeline=dlt_pipeline,
         name=f"load_{system}",
         dagster_dlt_translator=RawLayerTranslator(),
-        pool=WAREHOUSE_POOL,
+        pool=f"lake_{system}" if lake else WAREHOUSE_POOL,
     )
     def load(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
         request_log.retries = 0
+
+        def run() -> list:
+            return list(dlt.run(context=context, loader_file_format="parquet"))
+
+        results = run() if lake else []  # into a lake: before the warehouse is taken
         with warehouse_lock(paths.warehouse):  # the pool alone can race: see warehouse_lock
-            results = list(dlt.run(context=context, loader_file_format="parquet"))
-            if lake_url():  # the warehouse's views of what the lake now holds
+            if lake:  # the warehouse's views of what the lake now holds
                 publish_views(paths.warehouse, dlt_pipeline.dataset_name)
+            else:
+                results = run()
             facts = list(with_load_facts(results, dlt_pipeline, paths, system, request_log.retries))
         yield from facts
 
