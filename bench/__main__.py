@@ -94,7 +94,7 @@ def bench_scale(scale: float, root: Path) -> dict:
         for phase in DAILY:
             runs[f"finsync_{phase}"] = timed(
                 f"finsync_{phase}",
-                ["bench.finsync", phase, str(data / f"{phase}.json"), f"--partition={today:%Y-%m}"],
+                ["bench.finsync", phase, str(data / f"{phase}.json"), f"--day={today:%Y-%m-%d}"],
             )
         runs[f"finsync_{SMALLEST}"] = timed(
             f"finsync_{SMALLEST}", ["bench.finsync", SMALLEST, str(data / f"{SMALLEST}.json")]
@@ -248,6 +248,10 @@ def table(result: dict) -> str:
         f"  {phase} run FAILED steps: {', '.join(result[phase]['failed_steps'])}"
         for phase in RUNS
         if result[phase]["failed_steps"]
+    ] + [
+        f"  {phase} run: checks failed: {', '.join(result[phase]['failed_checks'])}"
+        for phase in RUNS
+        if result[phase]["failed_checks"]
     ]
     out = [
         f"scale {result['scale']:g}: {lines_:,} GL journal lines",

@@ -22,6 +22,7 @@ def describe(paths: Paths, figures: dict, measured: Measured) -> dict:
     # the bench runs finsync with DAGSTER_HOME = <data>/dagster, whatever the bench's own is
     with dg.DagsterInstance.from_config(str(paths.data / "dagster")) as instance:
         stats = instance.get_run_step_stats(run_id)
+        evaluations = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     timed = [s for s in stats if s.end_time and s.start_time]
     return {
         **figures,
@@ -34,6 +35,12 @@ def describe(paths: Paths, figures: dict, measured: Measured) -> dict:
         "step_cpu_s": {s.step_key: measured.cpu_between(s.start_time, s.end_time) for s in timed},
         "failed_steps": sorted(
             s.step_key for s in stats if s.status is not None and s.status.value == "FAILURE"
+        ),
+        # a run succeeds with a failing check that does not block (export reconciliation)
+        "failed_checks": sorted(
+            e.dagster_event.event_specific_data.asset_check_key.to_user_string()
+            for e in evaluations
+            if not e.dagster_event.event_specific_data.passed
         ),
         "dbt_layers": dbt_layer_seconds(run_id),
         "rows": rows_per_layer(paths),

@@ -4,9 +4,9 @@ The source systems already serve on loopback (bench/systems.py; their addresses 
 credentials are in the environment). `full` builds from an empty warehouse: the main job
 loads, transforms, checks and exports everything. `incremental` runs, on the warehouse
 the full build left and after one business day passed in the sources, what the daily
-schedule runs: the actuals sync for the open period (`--partition`). `unchanged` runs
-that job again with nothing new in the sources: what a daily run costs before the day's
-data, the part of it no amount of data takes away. `smallest` builds one small mart
+schedule runs: the actuals sync as the schedule's tick on that day requests it (`--day`).
+`unchanged` runs that job again with nothing new in the sources: what a daily run costs
+before the day's data, the part of it no amount of data takes away. `smallest` builds one small mart
 (`dim_legal_entity`, with its dbt tests and its contract) and nothing else: what any run
 of finsync costs before its work (a process, Dagster's run, dbt's start), the least a
 smaller daily job could take. The measured process does what a user's run does and no
@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 
+from orchestration.automation import daily_actuals_schedule
 from orchestration.graph import build
 from orchestration.jobs import ACTUALS_JOB, MAIN_JOB
 from orchestration.paths import Paths
@@ -45,14 +47,26 @@ def definitions(paths: Paths) -> dg.Definitions:
     return dg.Definitions.merge(build(paths), dg.Definitions(jobs=[smallest]))
 
 
+def scheduled(day: date) -> dg.RunRequest:
+    """The daily schedule's run request for its tick on `day`."""
+    tick = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        return daily_actuals_schedule(context)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("phase", choices=list(JOBS))
     parser.add_argument("out", type=Path)
-    parser.add_argument("--partition", help="the daily job's period (incremental, unchanged)")
+    parser.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        help="the daily job's day (incremental, unchanged): run as its schedule's tick runs it",
+    )
     args = parser.parse_args()
     paths = Paths.from_env()
     job = JOBS[args.phase]
+    request = scheduled(args.day) if args.day else dg.RunRequest()
     with instance_for(paths) as instance:
         started = time.perf_counter()
         result = (
@@ -62,13 +76,16 @@ def main() -> None:
                 instance=instance,
                 raise_on_error=False,
                 run_config=QUIET,
-                partition_key=args.partition,
+                partition_key=request.partition_key,
+                tags=request.tags,
             )
         )
         figures = {
             "phase": args.phase,
             "job": job,
-            "partition": args.partition,
+            "day": args.day,
+            "partition": request.partition_key,
+            "tags": request.tags,
             "job_s": time.perf_counter() - started,
             "run_id": result.run_id,
             "success": result.success,

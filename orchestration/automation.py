@@ -16,6 +16,7 @@ import dagster as dg
 
 from orchestration.alerts import owner_team
 from orchestration.jobs import actuals_job, forecast_job
+from orchestration.partitions import FIRST_PERIOD, period_range
 
 DAILY = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(hours=24), warn_window=timedelta(hours=20)
@@ -73,14 +74,18 @@ def follows_inputs(key: dg.AssetKey) -> dg.AutomationCondition | None:
     job=actuals_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every morning: sync actuals and republish the open fiscal period.",
+    description="Every morning: sync actuals and republish the open fiscal period and the one"
+    " before it, which its close still posts to.",
 )
 def daily_actuals_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    # the open period is the tick's month: the last partition, as end_offset=1 includes it
-    period = f"{context.scheduled_execution_time:%Y-%m}"
-    return dg.RunRequest(
-        run_key=f"actuals-{context.scheduled_execution_time:%Y-%m-%d}", partition_key=period
-    )
+    """One run over two partitions: the open period, the tick's month (the last partition, as
+    end_offset=1 includes it), and the month before, whose close posts its adjustments in
+    the new month's first working days: its files follow them (a file is rewritten only
+    where its rows changed). Older periods are restated by a backfill of their partition."""
+    tick = context.scheduled_execution_time
+    opened = f"{tick:%Y-%m}"
+    closing = max(f"{tick.replace(day=1) - timedelta(days=1):%Y-%m}", FIRST_PERIOD)
+    return dg.RunRequest(run_key=f"actuals-{tick:%Y-%m-%d}", tags=period_range(closing, opened))
 
 
 weekly_forecast_schedule = dg.ScheduleDefinition(

@@ -31,6 +31,15 @@ def partition_key(calendar_year: int, calendar_month: int) -> str:
     return f"{calendar_year:04d}-{calendar_month:02d}"
 
 
+def period_range(first: str, last: str) -> dict[str, str]:
+    """The tags of one run over the partitions from `first` to `last`: Dagster's own, as a
+    backfill run over a range sets them."""
+    return {
+        "dagster/asset_partition_range_start": first,
+        "dagster/asset_partition_range_end": last,
+    }
+
+
 # The job that republishes fiscal periods; its runs are the backfills (jobs.py names it).
 PERIODS_JOB = "publish_fiscal_periods"
 

@@ -9,6 +9,7 @@ the latest version of each key, and the marts must be the warehouse's.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import dagster as dg
@@ -16,6 +17,9 @@ import duckdb
 import pytest
 
 from ingest.lake import LAKE_URL
+from ingest.pipelines import SOURCES
+from orchestration.automation import daily_actuals_schedule
+from orchestration.jobs import ACTUALS_JOB
 from orchestration.paths import Paths
 from orchestration.reconciliation.checkpoints import PAYROLL_RESULTS
 from sandbox.api import Enterprise
@@ -28,6 +32,7 @@ class LakeRuns:
     paths: Paths
     first: dg.ExecuteInProcessResult
     marts_first: dict[str, list[tuple]]
+    daily: dg.ExecuteInProcessResult
     after_day: dg.ExecuteInProcessResult
     changes: dict[str, dict[str, int]]
 
@@ -63,8 +68,29 @@ def lake_runs(
             first = run_main_job(paths)
             marts_first = marts_of(paths)
             changes = systems.advance_business_day()
+            daily = run_daily_sync(paths, systems.erp.today)
             after_day = run_main_job(paths)
-    return LakeRuns(paths, first, marts_first, after_day, changes)
+    return LakeRuns(paths, first, marts_first, daily, after_day, changes)
+
+
+def run_daily_sync(paths: Paths, day: date) -> dg.ExecuteInProcessResult:
+    """The actuals sync as the daily schedule's tick on `day` requests it."""
+    from orchestration.graph import build
+
+    tick = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        request = daily_actuals_schedule(context)
+    with dg.DagsterInstance.ephemeral() as instance:
+        return (
+            build(paths)
+            .resolve_job_def(ACTUALS_JOB)
+            .execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                partition_key=request.partition_key,
+                tags=request.tags,
+            )
+        )
 
 
 def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -100,6 +126,21 @@ def test_the_lake_builds_the_marts_the_warehouse_builds(paths: Paths, lake_runs:
     assert all(lake_runs.marts_first.values())
 
 
+def test_the_daily_sync_republishes_the_period_its_close_still_posts_to(
+    lake_runs: LakeRuns,
+) -> None:
+    """The day opens a fiscal period and posts the previous one's closing adjustments: the
+    schedule's run publishes both periods, so no file disagrees with its mart."""
+    periods = {
+        event.partition
+        for event in lake_runs.daily.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey(["exports", "fpa_actuals"])
+    }
+    assert lake_runs.daily.success
+    assert len(periods) == 2
+    assert failed_checks(lake_runs.daily) == []
+
+
 def test_after_a_day_of_changed_records_every_check_holds_on_the_latest_versions(
     lake_runs: LakeRuns,
 ) -> None:
@@ -132,3 +173,21 @@ def test_the_payroll_checkpoints_count_a_corrected_result_once() -> None:
     assert con.execute(
         f"select count(*), sum(gross_earnings) from ({PAYROLL_RESULTS})"
     ).fetchall() == [(2, Decimal("1600.00"))]
+
+
+def test_a_load_into_the_lake_queues_with_its_source_not_the_warehouse(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It writes files: only the warehouse's writers and readers share the warehouse pool."""
+    from orchestration.graph import build
+
+    monkeypatch.setenv(LAKE_URL, str(paths.data / "lake"))
+    graph = build(paths).resolve_asset_graph()
+    pools = {
+        key.path[0]: graph.get(key).pools
+        for key in graph.get_all_asset_keys()
+        if key.path[0].startswith("raw_") and graph.get(key).is_materializable
+    }
+    assert pools == {f"raw_{s}": {f"lake_{s}"} for s in SOURCES}
+    marts = [graph.get(key).pools for key in graph.get_all_asset_keys() if key.path[0] == "marts"]
+    assert marts and all(pool == {"warehouse"} for pool in marts)

@@ -18,6 +18,7 @@ from orchestration.automation import (
     promise,
 )
 from orchestration.jobs import ACTUALS_JOB, FORECAST_JOB
+from orchestration.partitions import period_range
 from orchestration.paths import Paths
 
 
@@ -101,16 +102,30 @@ def test_models_and_exports_follow_their_inputs(graph) -> None:
     assert condition("raw_erp", "journal_items") is None  # loads are triggered, not followed
 
 
-def test_daily_schedule_syncs_actuals_and_republishes_the_open_period(defs) -> None:
-    schedule = defs.resolve_schedule_def("daily_actuals_schedule")
-    tick = datetime(2025, 6, 15, 6, 0, tzinfo=UTC)
+def scheduled(tick: datetime) -> dg.RunRequest:
     with dg.build_schedule_context(scheduled_execution_time=tick) as context:
-        request = daily_actuals_schedule(context)
+        return daily_actuals_schedule(context)
+
+
+def test_daily_schedule_syncs_actuals_and_republishes_the_open_and_the_closing_period(
+    defs,
+) -> None:
+    schedule = defs.resolve_schedule_def("daily_actuals_schedule")
+    request = scheduled(datetime(2025, 6, 15, 6, 0, tzinfo=UTC))
     job = defs.resolve_job_def(ACTUALS_JOB)
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     assert schedule.cron_schedule == "0 6 * * *"
     assert schedule.job_name == ACTUALS_JOB
-    assert request.partition_key == "2025-06"  # June 2025 = FY2026 P03, still open
+    # June 2025 = FY2026 P03, still open; May, P02, in its close
+    assert request.tags == period_range("2025-05", "2025-06")
+    assert request.partition_key is None
+    # the first period has none before it
+    first = scheduled(datetime(2024, 4, 2, 6, 0, tzinfo=UTC))
+    assert first.tags == period_range("2024-04", "2024-04")
+    # across a fiscal year: April 2025 opens FY2026, March 2025 closes FY2025
+    assert scheduled(datetime(2025, 4, 1, 6, 0, tzinfo=UTC)).tags == period_range(
+        "2025-03", "2025-04"
+    )
     assert {"raw_erp/journal_items", "marts/trial_balance", "exports/fpa_actuals"} <= selected
     assert "raw_fpa/plan_lines" not in selected
     assert "raw_crm/opportunities" not in selected
