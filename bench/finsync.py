@@ -6,10 +6,10 @@ loads, transforms, checks and exports everything. `incremental` runs, on the war
 the full build left and after one business day passed in the sources, what the daily
 schedule runs: the actuals sync as the schedule's tick on that day requests it (`--day`).
 `unchanged` runs that job again with nothing new in the sources: what a daily run costs
-before the day's data, the part of it no amount of data takes away. `smallest` builds one small mart
-(`dim_legal_entity`, with its dbt tests and its contract) and nothing else: what any run
-of finsync costs before its work (a process, Dagster's run, dbt's start), the least a
-smaller daily job could take. The measured process does what a user's run does and no
+before the day's data, the part of it no amount of data takes away. `smallest` builds one
+small mart (`dim_legal_entity`, with its dbt tests and its contract) and nothing else:
+what any run of finsync costs before its work (a process, Dagster's run, dbt's start),
+the least a smaller daily job could take. The measured process does what a user's run does and no
 more; OUT gets the job's wall time and run id, and `describe` (in the bench's process,
 unmeasured) adds each step's seconds, dbt's time per layer and the rows per layer.
 """
