@@ -9,9 +9,9 @@ schedule runs: the actuals sync as the schedule's tick on that day requests it (
 before the day's data, the part of it no amount of data takes away. `smallest` builds one
 small mart (`dim_legal_entity`, with its dbt tests and its contract) and nothing else:
 what any run of finsync costs before its work (a process, Dagster's run, dbt's start),
-the least a smaller daily job could take. The measured process does what a user's run does and no
-more; OUT gets the job's wall time and run id, and `describe` (in the bench's process,
-unmeasured) adds each step's seconds, dbt's time per layer and the rows per layer.
+the least a smaller daily job could take. The measured process does what a user's run
+does and no more; OUT gets the job's wall time and run id, and `describe` (in the bench's
+process, unmeasured) adds each step's seconds, dbt's time per layer and the rows per layer.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.automation import daily_actuals_schedule
+from orchestration.automation import actuals_request
 from orchestration.graph import build
 from orchestration.jobs import ACTUALS_JOB, MAIN_JOB
 from orchestration.paths import Paths
@@ -47,13 +47,6 @@ def definitions(paths: Paths) -> dg.Definitions:
     return dg.Definitions.merge(build(paths), dg.Definitions(jobs=[smallest]))
 
 
-def scheduled(day: date) -> dg.RunRequest:
-    """The daily schedule's run request for its tick on `day`."""
-    tick = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
-    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
-        return daily_actuals_schedule(context)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("phase", choices=list(JOBS))
@@ -66,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     paths = Paths.from_env()
     job = JOBS[args.phase]
-    request = scheduled(args.day) if args.day else dg.RunRequest()
+    request = actuals_request(args.day) if args.day else dg.RunRequest()
     with instance_for(paths) as instance:
         started = time.perf_counter()
         result = (

@@ -10,7 +10,7 @@ missed promise into a stale state in the UI, and `alerts` tells the owner.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -78,14 +78,18 @@ def follows_inputs(key: dg.AssetKey) -> dg.AutomationCondition | None:
     " before it, which its close still posts to.",
 )
 def daily_actuals_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """One run over two partitions: the open period, the tick's month (the last partition, as
-    end_offset=1 includes it), and the month before, whose close posts its adjustments in
-    the new month's first working days: its files follow them (a file is rewritten only
-    where its rows changed). Older periods are restated by a backfill of their partition."""
-    tick = context.scheduled_execution_time
-    opened = f"{tick:%Y-%m}"
-    closing = max(f"{tick.replace(day=1) - timedelta(days=1):%Y-%m}", FIRST_PERIOD)
-    return dg.RunRequest(run_key=f"actuals-{tick:%Y-%m-%d}", tags=period_range(closing, opened))
+    return actuals_request(context.scheduled_execution_time.date())
+
+
+def actuals_request(day: date) -> dg.RunRequest:
+    """The daily sync of `day`: one run over two partitions, the open period, the day's
+    month (the last partition, as end_offset=1 includes it), and the month before, whose
+    close posts its adjustments in the new month's first working days: its files follow
+    them (a file is rewritten only where its rows changed). Older periods are restated by
+    a backfill of their partition."""
+    opened = f"{day:%Y-%m}"
+    closing = max(f"{day.replace(day=1) - timedelta(days=1):%Y-%m}", FIRST_PERIOD)
+    return dg.RunRequest(run_key=f"actuals-{day:%Y-%m-%d}", tags=period_range(closing, opened))
 
 
 weekly_forecast_schedule = dg.ScheduleDefinition(

@@ -1,7 +1,7 @@
 """Promises and automation: freshness policies on every published product, owners, the
 daily and weekly schedules, and declarative automation downstream of the raw loads."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -14,6 +14,7 @@ from orchestration.automation import (
     FX_RATES,
     HOURLY,
     WEEKLY,
+    actuals_request,
     daily_actuals_schedule,
     promise,
 )
@@ -102,16 +103,14 @@ def test_models_and_exports_follow_their_inputs(graph) -> None:
     assert condition("raw_erp", "journal_items") is None  # loads are triggered, not followed
 
 
-def scheduled(tick: datetime) -> dg.RunRequest:
-    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
-        return daily_actuals_schedule(context)
-
-
 def test_daily_schedule_syncs_actuals_and_republishes_the_open_and_the_closing_period(
     defs,
 ) -> None:
     schedule = defs.resolve_schedule_def("daily_actuals_schedule")
-    request = scheduled(datetime(2025, 6, 15, 6, 0, tzinfo=UTC))
+    with dg.build_schedule_context(
+        scheduled_execution_time=datetime(2025, 6, 15, 6, 0, tzinfo=UTC)
+    ) as context:
+        request = daily_actuals_schedule(context)
     job = defs.resolve_job_def(ACTUALS_JOB)
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     assert schedule.cron_schedule == "0 6 * * *"
@@ -120,12 +119,9 @@ def test_daily_schedule_syncs_actuals_and_republishes_the_open_and_the_closing_p
     assert request.tags == period_range("2025-05", "2025-06")
     assert request.partition_key is None
     # the first period has none before it
-    first = scheduled(datetime(2024, 4, 2, 6, 0, tzinfo=UTC))
-    assert first.tags == period_range("2024-04", "2024-04")
+    assert actuals_request(date(2024, 4, 2)).tags == period_range("2024-04", "2024-04")
     # across a fiscal year: April 2025 opens FY2026, March 2025 closes FY2025
-    assert scheduled(datetime(2025, 4, 1, 6, 0, tzinfo=UTC)).tags == period_range(
-        "2025-03", "2025-04"
-    )
+    assert actuals_request(date(2025, 4, 1)).tags == period_range("2025-03", "2025-04")
     assert {"raw_erp/journal_items", "marts/trial_balance", "exports/fpa_actuals"} <= selected
     assert "raw_fpa/plan_lines" not in selected
     assert "raw_crm/opportunities" not in selected
