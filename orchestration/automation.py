@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from orchestration.alerts import owner_team
-from orchestration.jobs import actuals_job, forecast_job
+from orchestration.jobs import ACTUALS_JOB, FORECAST_JOB
 from orchestration.partitions import FIRST_PERIOD, period_range
 
 DAILY = dg.FreshnessPolicy.time_window(
@@ -71,7 +71,7 @@ def follows_inputs(key: dg.AssetKey) -> dg.AutomationCondition | None:
 @dg.schedule(
     name="daily_actuals_schedule",
     cron_schedule="0 6 * * *",
-    job=actuals_job,
+    job_name=ACTUALS_JOB,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every morning: sync actuals and republish the open fiscal period and the one"
@@ -95,7 +95,7 @@ def actuals_request(day: date) -> dg.RunRequest:
 weekly_forecast_schedule = dg.ScheduleDefinition(
     name="weekly_forecast_schedule",
     cron_schedule="0 5 * * 1",
-    job=forecast_job,
+    job_name=FORECAST_JOB,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every Monday: refresh the plan and forecast versions.",

@@ -47,11 +47,12 @@ def build(paths: Paths) -> dg.Definitions:
         ],
     )
     keys = {key for asset in assets for key in _keys(asset)}
+    defined = [asset for asset in assets if isinstance(asset, dg.AssetsDefinition)]
     promised = [key for key in keys if promise(key)]
     return dg.Definitions(
         assets=assets,
         asset_checks=[*checks_for(keys), fpa_actuals_ties_to_mart, *reconciliation_checks],
-        jobs=jobs,
+        jobs=jobs(defined, dbt_models),
         schedules=schedules,
         sensors=[
             alert_on_run_failure,

@@ -3,6 +3,8 @@ refresh and the fiscal-period publication materialize their part of the graph.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from orchestration.exports.fpa import ACTUALS
@@ -18,34 +20,61 @@ PERIOD_EXPORTS = [ACTUALS, *(reporting_key(mart) for mart in PERIOD_MARTS)]
 # quarantine and the fact first
 GL_BY_PERIOD = dg.AssetKey(["intermediate", "int_gl_journal_lines"])
 
-main_job = dg.define_asset_job(
-    MAIN_JOB,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("sources"),
-    description="Load every source, build the dbt project with its tests, publish the exports"
-    " of every fiscal period.",
-)
 
-actuals_job = dg.define_asset_job(
-    ACTUALS_JOB,
-    selection=dg.AssetSelection.key_prefixes(["raw_erp"], ["raw_regional_erp"]).downstream(),
-    description="Load the ERP and regional journals, rebuild what depends on them, publish"
-    " the period's actuals.",
-)
+def jobs(assets: Sequence[dg.AssetsDefinition], dbt: dg.AssetsDefinition) -> list:
+    """finsync's jobs over the definitions' `assets`, of which `dbt` is the dbt project's."""
 
-forecast_job = dg.define_asset_job(
-    FORECAST_JOB,
-    selection=dg.AssetSelection.key_prefixes(["raw_fpa"]).downstream(),
-    description="Load plan and forecast versions from the planning tool and rebuild what"
-    " depends on them.",
-)
+    def rebuilding(selection: dg.AssetSelection) -> dg.AssetSelection:
+        return with_dbt_tests_reading(selection, assets, dbt)
 
-periods_job = dg.define_asset_job(
-    PERIODS_JOB,
-    selection=dg.AssetSelection.assets(*PERIOD_EXPORTS).upstream()
-    & dg.AssetSelection.assets(GL_BY_PERIOD).downstream(),
-    description="Rebuild one fiscal period's GL rows (a backfill of past periods) and the"
-    " products over them, and republish that period's files; other periods' rows and"
-    " files are not touched.",
-)
+    return [
+        dg.define_asset_job(
+            MAIN_JOB,
+            selection=dg.AssetSelection.all() - dg.AssetSelection.groups("sources"),
+            description="Load every source, build the dbt project with its tests, publish the"
+            " exports of every fiscal period.",
+        ),
+        dg.define_asset_job(
+            ACTUALS_JOB,
+            selection=rebuilding(
+                dg.AssetSelection.key_prefixes(["raw_erp"], ["raw_regional_erp"]).downstream()
+            ),
+            description="Load the ERP and regional journals, rebuild what depends on them,"
+            " publish the period's actuals.",
+        ),
+        dg.define_asset_job(
+            FORECAST_JOB,
+            selection=rebuilding(dg.AssetSelection.key_prefixes(["raw_fpa"]).downstream()),
+            description="Load plan and forecast versions from the planning tool and rebuild"
+            " what depends on them.",
+        ),
+        dg.define_asset_job(
+            PERIODS_JOB,
+            selection=rebuilding(
+                dg.AssetSelection.assets(*PERIOD_EXPORTS).upstream()
+                & dg.AssetSelection.assets(GL_BY_PERIOD).downstream()
+            ),
+            description="Rebuild one fiscal period's GL rows (a backfill of past periods) and"
+            " the products over them, and republish that period's files; other periods' rows"
+            " and files are not touched.",
+        ),
+    ]
 
-jobs = [main_job, actuals_job, forecast_job, periods_job]
+
+def with_dbt_tests_reading(
+    selection: dg.AssetSelection,
+    assets: Sequence[dg.AssetsDefinition],
+    dbt: dg.AssetsDefinition,
+) -> dg.AssetSelection:
+    """`selection` and the dbt tests on models outside it that also read a model in it, such
+    as the relationships test of `dim_customer` against the `dim_legal_entity` a daily sync
+    rebuilds. dbt runs those with the selection (its eager indirect selection): selected,
+    Dagster records them as checks of their models, not as observations with a warning."""
+    selected = selection.resolve(assets)
+    reading = [
+        spec.key
+        for spec in dbt.check_specs
+        if spec.asset_key not in selected
+        and any(dep.asset_key in selected for dep in spec.additional_deps)
+    ]
+    return selection | dg.AssetSelection.checks(*reading)

@@ -157,6 +157,21 @@ def test_the_daily_sync_republishes_the_period_its_close_still_posts_to(
     assert failed_checks(lake_runs.daily) == []
 
 
+def test_the_daily_sync_records_each_dbt_test_it_runs_as_a_check(lake_runs: LakeRuns) -> None:
+    """dbt also runs the relationships tests of models the sync does not rebuild against the
+    dimensions it does: the job selects them, so each has a check result, not an observation
+    logged with a warning (orchestration/jobs.py: with_dbt_tests_reading)."""
+    evaluated = {
+        check.asset_check_key.to_user_string()
+        for check in lake_runs.daily.get_asset_check_evaluations()
+    }
+    assert (
+        "marts/dim_customer:relationships_dim_customer_entity_code__entity_code__ref_dim_legal_entity_"
+        in evaluated
+    )
+    assert lake_runs.daily.get_asset_observation_events() == []
+
+
 def test_after_a_day_of_changed_records_every_check_holds_on_the_latest_versions(
     lake_runs: LakeRuns,
 ) -> None:

@@ -127,6 +127,21 @@ def test_daily_schedule_syncs_actuals_and_republishes_the_open_and_the_closing_p
     assert "raw_crm/opportunities" not in selected
 
 
+def test_the_daily_sync_selects_the_dbt_tests_that_read_what_it_rebuilds(defs) -> None:
+    """A relationships test of a model the sync does not rebuild (customers, from the CRM)
+    against one it does (legal entities, from the ERP) runs with the sync in dbt: the job
+    selects it as a check of its model, and no other check of that model."""
+    job = defs.resolve_job_def(ACTUALS_JOB)
+    customers = dg.AssetKey(["marts", "dim_customer"])
+    checks = {
+        key.name
+        for key in job.asset_layer.asset_graph.asset_check_keys
+        if key.asset_key == customers
+    }
+    assert customers not in job.asset_layer.selected_asset_keys
+    assert checks == {"relationships_dim_customer_entity_code__entity_code__ref_dim_legal_entity_"}
+
+
 def test_weekly_schedule_refreshes_the_forecast(defs) -> None:
     schedule = defs.resolve_schedule_def("weekly_forecast_schedule")
     job = defs.resolve_job_def(FORECAST_JOB)
