@@ -1,5 +1,7 @@
 """Jobs: the main job materializes everything; the daily actuals sync, the weekly forecast
-refresh and the fiscal-period publication materialize their part of the graph."""
+refresh and the fiscal-period publication materialize their part of the graph. They are
+made with the definitions' assets (`graph.build`): a job's selection also names the dbt
+tests that read what it rebuilds, which only the assets tell."""
 
 from __future__ import annotations
 
