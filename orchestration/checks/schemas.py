@@ -193,7 +193,17 @@ def latest_versions(table: str, key: list[str] | tuple[str, ...], order: str) ->
     )
 
 
-JOURNAL_VERSIONS = "last_change_date_time desc, _dlt_load_id desc"
+def versions_order(change_column: str | None) -> str:
+    """The order of a log's versions of a key, latest first: by the source's last change
+    (where the table has one), then by dlt's load."""
+    return (
+        f'"{change_column}" desc nulls last, _dlt_load_id desc'
+        if change_column
+        else "_dlt_load_id desc"
+    )
+
+
+JOURNAL_VERSIONS = versions_order("last_change_date_time")
 
 
 RAW = [

@@ -50,6 +50,7 @@ from orchestration.checks.schemas import (
     several_versions,
     superseded_versions,
     table_wide,
+    versions_order,
 )
 from orchestration.ingest import CHANGE_COLUMNS, WAREHOUSE_POOL
 from orchestration.paths import Paths
@@ -333,8 +334,8 @@ def as_stored(con: duckdb.DuckDBPyConnection, contract: Contract) -> Contract:
             [contract.schema, contract.table],
         ).fetchall()
     }
-    change = next((f'"{c}" desc nulls last, ' for c in CHANGE_COLUMNS if c in names), "")
-    return dataclasses.replace(contract, versions_by=f"{change}_dlt_load_id desc")
+    change = next((column for column in CHANGE_COLUMNS if column in names), None)
+    return dataclasses.replace(contract, versions_by=versions_order(change))
 
 
 def checked_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from orchestration.alerts import CONTROLLER, INTEGRATION, PLATFORM
-from orchestration.checks.schemas import JOURNAL_VERSIONS, latest_versions
+from orchestration.checks.schemas import JOURNAL_VERSIONS, latest_versions, versions_order
 
 WAREHOUSE, EXPORTS = "warehouse", "exports"
 
@@ -45,7 +45,7 @@ SHARED = {
 # dlt merges the payroll results on their key in the warehouse, and appends them in a lake
 # (ingest/lake.py): read as their latest versions, the results are the register's in either
 PAYROLL_RESULTS = latest_versions(
-    "raw_payroll.payroll_results", ["payroll_result_id"], "last_updated desc, _dlt_load_id desc"
+    "raw_payroll.payroll_results", ["payroll_result_id"], versions_order("last_updated")
 )
 
 PAYROLL_ACCOUNTS = "('600000', '601000', '602000')"
