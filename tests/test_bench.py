@@ -109,7 +109,23 @@ def test_the_smallest_run_builds_one_mart_with_its_dbt_tests_and_contract(
         built = instance.get_latest_materialization_event(
             dg.AssetKey(["marts", "dim_legal_entity"])
         )
+        observed = instance.all_logs(
+            figures["run_id"], of_type=dg.DagsterEventType.ASSET_OBSERVATION
+        )
+        evaluated = {
+            event.get_dagster_event().asset_check_evaluation_data.asset_check_key.to_user_string()
+            for event in instance.all_logs(
+                figures["run_id"], of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+            )
+        }
     assert {s.step_key for s in stats} == {"dbt_models", "marts__dim_legal_entity_contract"}
+    # dbt also runs the relationships tests of other models against the mart: the job
+    # selects them, so each is a check result, not an observation logged with a warning
+    assert observed == []
+    assert (
+        "marts/dim_customer:relationships_dim_customer_entity_code__entity_code__ref_dim_legal_entity_"
+        in evaluated
+    )
     assert built is not None and built.run_id == figures["run_id"]
     layers = set(dbt_layer_seconds(figures["run_id"]))
     assert {"marts", "tests"} <= layers
