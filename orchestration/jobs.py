@@ -70,9 +70,10 @@ def with_dbt_tests_reading(
 ) -> dg.AssetSelection:
     """`selection` and the dbt tests on models outside it that also read a model in it, such
     as the relationships test of `dim_customer` against the `dim_legal_entity` a daily sync
-    rebuilds. dbt runs those with the selection (its eager indirect selection): selected,
-    Dagster records them as checks of their models, not as observations with a warning."""
-    selected = selection.resolve(assets)
+    rebuilds. dbt runs those with the selection (its eager indirect selection: a test on a
+    selected dbt node, not on a raw table the job loads): selected, Dagster records them as
+    checks of their models, not as observations with a warning."""
+    selected = selection.resolve(assets) & set(dbt.keys)
     reading = [
         spec.key
         for spec in dbt.check_specs
