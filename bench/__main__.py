@@ -150,7 +150,7 @@ def layer_of(step: str) -> str:
         return INGEST + step.removeprefix("load_")
     if step == "dbt_models":
         return DBT
-    if step.endswith("_contract") or "ties_to" in step:
+    if step.endswith(("_contract", "_contracts")) or "ties_to" in step:
         return "checks (Pandera contracts, ties)"
     if step.startswith("reconciliation__"):
         return "reconciliation, status page"

@@ -195,6 +195,38 @@ def test_a_table_checked_in_batches_fails_exactly_as_it_would_whole(broken: Brok
     assert gl_lines.failures_by_rule["multiple_fields_uniqueness"] == 2  # both copies
 
 
+def test_a_sources_raw_contracts_run_in_one_step_each_with_its_own_result(
+    broken: Broken,
+) -> None:
+    """The ERP's raw contracts share a step (and a connection): the broken journal's contract
+    fails, a warning, while the other tables' pass, each on its own check, and the run goes
+    on; one contract picked alone (as in the UI) validates its table only."""
+    from orchestration.graph import build
+
+    erp = [dg.AssetKey([c.schema, c.table]) for c in RAW if c.schema == "raw_erp"]
+    accounts = dg.AssetCheckKey(dg.AssetKey(["raw_erp", "gl_accounts"]), "contract")
+    jobs = [
+        dg.define_asset_job("erp_contracts", selection=dg.AssetSelection.checks_for_assets(*erp)),
+        dg.define_asset_job("one_contract", selection=dg.AssetSelection.checks(accounts)),
+    ]
+    defs = dg.Definitions.merge(build(broken.paths), dg.Definitions(jobs=jobs))
+    with dg.DagsterInstance.ephemeral() as instance:
+        whole = defs.resolve_job_def("erp_contracts").execute_in_process(instance=instance)
+        alone = defs.resolve_job_def("one_contract").execute_in_process(instance=instance)
+
+    def steps(result: dg.ExecuteInProcessResult) -> set[str]:
+        return {event.step_key for event in result.get_step_success_events()}
+
+    passed = {e.asset_key: e.passed for e in whole.get_asset_check_evaluations()}
+    assert whole.success and steps(whole) == {"raw_erp_contracts"}
+    assert set(passed) == set(erp)
+    assert [key for key, ok in passed.items() if not ok] == [
+        dg.AssetKey(["raw_erp", "journal_items"])
+    ]
+    assert steps(alone) == {"raw_erp_contracts"}
+    assert [e.asset_check_key for e in alone.get_asset_check_evaluations()] == [accounts]
+
+
 def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) -> None:
     """The trial balance no longer sums to zero: its reporting files must not be republished."""
     from orchestration.graph import build
