@@ -227,6 +227,27 @@ def test_a_sources_raw_contracts_run_in_one_step_each_with_its_own_result(
     assert [e.asset_check_key for e in alone.get_asset_check_evaluations()] == [accounts]
 
 
+def test_a_raw_contract_that_cannot_run_leaves_the_others_their_results(broken: Broken) -> None:
+    """A column gone from the ERP's accounts: that contract cannot run, the step fails and
+    names it, and the source's other contracts still report."""
+    from orchestration.graph import build
+
+    with open_warehouse(broken.paths.warehouse, read_only=False) as con:
+        con.execute("alter table raw_erp.gl_accounts drop column gl_account_type")
+    erp = [dg.AssetKey([c.schema, c.table]) for c in RAW if c.schema == "raw_erp"]
+    job = dg.define_asset_job("erp_contracts", selection=dg.AssetSelection.checks_for_assets(*erp))
+    defs = dg.Definitions.merge(build(broken.paths), dg.Definitions(jobs=[job]))
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("erp_contracts").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    reported = {e.asset_key for e in result.get_asset_check_evaluations()}
+    assert not result.success
+    assert "raw_erp/gl_accounts:contract" in str(failures[0].event_specific_data.error)
+    assert reported == set(erp) - {dg.AssetKey(["raw_erp", "gl_accounts"])}
+
+
 def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) -> None:
     """The trial balance no longer sums to zero: its reporting files must not be republished."""
     from orchestration.graph import build
