@@ -7,7 +7,13 @@ import dagster as dg
 import pytest
 
 from orchestration.checks.schemas import JOURNAL_VERSIONS, PRODUCTS, RAW, superseded_versions
-from orchestration.checks.suites import QUARANTINE, contract_check, validate, validate_table
+from orchestration.checks.suites import (
+    QUARANTINE,
+    check_key,
+    contract_check,
+    validate,
+    validate_table,
+)
 from orchestration.paths import Paths
 from orchestration.resources import Warehouse, open_warehouse
 from tests.conftest import query
@@ -17,6 +23,7 @@ JOURNALS = next(c for c in RAW if (c.schema, c.table) == ("raw_erp", "journal_it
 GL_LINES = next(c for c in PRODUCTS if (c.schema, c.table) == ("marts", "fct_gl_journal_lines"))
 NEW_LOAD = "9999999999.000001"  # a dlt load id later than any (epoch seconds, as dlt's)
 TRIAL_BALANCE = dg.AssetKey(["marts", "trial_balance"])
+ERP_RAW = [check_key(c) for c in RAW if c.schema == "raw_erp"]
 
 
 @pytest.fixture(scope="module")
@@ -195,31 +202,34 @@ def test_a_table_checked_in_batches_fails_exactly_as_it_would_whole(broken: Brok
     assert gl_lines.failures_by_rule["multiple_fields_uniqueness"] == 2  # both copies
 
 
+def run_checks(paths: Paths, selection: dg.AssetSelection) -> dg.ExecuteInProcessResult:
+    """The checks of `selection`, run as a job of finsync's definitions on `paths`."""
+    from orchestration.graph import build
+
+    job = dg.define_asset_job("checks", selection=selection)
+    defs = dg.Definitions.merge(build(paths), dg.Definitions(jobs=[job]))
+    with dg.DagsterInstance.ephemeral() as instance:
+        return defs.resolve_job_def("checks").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+
+
 def test_a_sources_raw_contracts_run_in_one_step_each_with_its_own_result(
     broken: Broken,
 ) -> None:
     """The ERP's raw contracts share a step (and a connection): the broken journal's contract
     fails, a warning, while the other tables' pass, each on its own check, and the run goes
     on; one contract picked alone (as in the UI) validates its table only."""
-    from orchestration.graph import build
-
-    erp = [dg.AssetKey([c.schema, c.table]) for c in RAW if c.schema == "raw_erp"]
     accounts = dg.AssetCheckKey(dg.AssetKey(["raw_erp", "gl_accounts"]), "contract")
-    jobs = [
-        dg.define_asset_job("erp_contracts", selection=dg.AssetSelection.checks_for_assets(*erp)),
-        dg.define_asset_job("one_contract", selection=dg.AssetSelection.checks(accounts)),
-    ]
-    defs = dg.Definitions.merge(build(broken.paths), dg.Definitions(jobs=jobs))
-    with dg.DagsterInstance.ephemeral() as instance:
-        whole = defs.resolve_job_def("erp_contracts").execute_in_process(instance=instance)
-        alone = defs.resolve_job_def("one_contract").execute_in_process(instance=instance)
+    whole = run_checks(broken.paths, dg.AssetSelection.checks_for_assets(*ERP_RAW))
+    alone = run_checks(broken.paths, dg.AssetSelection.checks(accounts))
 
     def steps(result: dg.ExecuteInProcessResult) -> set[str]:
         return {event.step_key for event in result.get_step_success_events()}
 
     passed = {e.asset_key: e.passed for e in whole.get_asset_check_evaluations()}
     assert whole.success and steps(whole) == {"raw_erp_contracts"}
-    assert set(passed) == set(erp)
+    assert set(passed) == set(ERP_RAW)
     assert [key for key, ok in passed.items() if not ok] == [
         dg.AssetKey(["raw_erp", "journal_items"])
     ]
@@ -230,22 +240,14 @@ def test_a_sources_raw_contracts_run_in_one_step_each_with_its_own_result(
 def test_a_raw_contract_that_cannot_run_leaves_the_others_their_results(broken: Broken) -> None:
     """A column gone from the ERP's accounts: that contract cannot run, the step fails and
     names it, and the source's other contracts still report."""
-    from orchestration.graph import build
-
     with open_warehouse(broken.paths.warehouse, read_only=False) as con:
         con.execute("alter table raw_erp.gl_accounts drop column gl_account_type")
-    erp = [dg.AssetKey([c.schema, c.table]) for c in RAW if c.schema == "raw_erp"]
-    job = dg.define_asset_job("erp_contracts", selection=dg.AssetSelection.checks_for_assets(*erp))
-    defs = dg.Definitions.merge(build(broken.paths), dg.Definitions(jobs=[job]))
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def("erp_contracts").execute_in_process(
-            instance=instance, raise_on_error=False
-        )
+    result = run_checks(broken.paths, dg.AssetSelection.checks_for_assets(*ERP_RAW))
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     reported = {e.asset_key for e in result.get_asset_check_evaluations()}
     assert not result.success
     assert "raw_erp/gl_accounts:contract" in str(failures[0].event_specific_data.error)
-    assert reported == set(erp) - {dg.AssetKey(["raw_erp", "gl_accounts"])}
+    assert reported == set(ERP_RAW) - {dg.AssetKey(["raw_erp", "gl_accounts"])}
 
 
 def test_a_blocking_check_stops_the_export_and_the_run_names_it(broken: Broken) -> None:
