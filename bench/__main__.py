@@ -16,6 +16,11 @@ scratch), in this order, each in a process of its own:
   9. finsync's smallest run, one small mart: what any run costs before its work;
  10. finsync's full build again with its raw layer in a Parquet lake (`lake/`, a data dir
      of its own on the same extracts, the systems served afresh; its dbt parse is setup).
+The floor and pandas run again right after finsync's full build (6.), in mirror order
+(pandas, then the floor): the machine is shared and its speed drifts, within a bench as
+across days (scale 10: the floor 45.7 s on 2026-11-27, 70.0 s the next day), so the
+ratios are to the mean of a contender's two runs, which a drift during the bench weighs
+on as on finsync's build between them.
 Prints one table per scale and writes every figure to `data/bench/<timestamp>.json`
 and `data/bench/latest.json`.
 """
@@ -48,6 +53,8 @@ SMALLEST = "smallest"  # one small mart: process, Dagster's run and dbt's start
 LAKE = "lake"  # the full build with the raw layer in a Parquet lake (ingest/lake.py)
 RUNS = ("full", *DAILY, SMALLEST, LAKE)
 INSTANCE_CONFIG = REPO_ROOT / "orchestration" / "instance" / "dagster.yaml"
+CONTENDERS = ("floor", "pandas")  # each run before and after finsync's (`<name>_again`)
+AGAIN = "_again"
 
 
 def bench_scale(scale: float, root: Path) -> dict:
@@ -82,6 +89,8 @@ def bench_scale(scale: float, root: Path) -> dict:
         "pandas": timed("pandas", ["bench.naive_pandas", str(data)]),
         "dbt_parse": timed("dbt_parse", ["bench.dbt_parse"]),
     }
+    phases = data / "floor" / "phases.json"
+    first_phases = json.loads(phases.read_text())  # the floor's second run writes its own
     with ServedEnterprise(paths.extracts) as systems:
         env.update(systems.env())
         runs["finsync_full"] = timed(
@@ -90,6 +99,11 @@ def bench_scale(scale: float, root: Path) -> dict:
         agreement = disagreements(data)
         unpublished = missing_columns(data)
         full = describe(paths, json.loads((data / "full.json").read_text()), runs["finsync_full"])
+        # in mirror order: pandas, then the floor
+        runs["pandas" + AGAIN] = timed("pandas" + AGAIN, ["bench.naive_pandas", str(data)])
+        runs["floor" + AGAIN] = timed("floor" + AGAIN, ["bench.floor", str(data)])
+        again = json.loads(phases.read_text())
+        floor_phases = {phase: (first_phases[phase] + again[phase]) / 2 for phase in PHASES}
         changes, today = systems.advance_business_day()
         for phase in DAILY:
             runs[f"finsync_{phase}"] = timed(
@@ -133,7 +147,7 @@ def bench_scale(scale: float, root: Path) -> dict:
         },
         "full": full,
         **later,
-        "floor_phases": json.loads((data / "floor" / "phases.json").read_text()),
+        "floor_phases": floor_phases,
         "disagreements": agreement,
         "missing_columns": unpublished,
     }
@@ -180,8 +194,9 @@ def layers(run: dict) -> dict[str, tuple[float, int, float]]:
 
 
 def against_floor(result: dict) -> list[str]:
-    """The full build's layers set against the floor's phases that do the same work; what
-    finsync does beyond it (process start, checks, reconciliation, Dagster) on a line."""
+    """The full build's layers set against the floor's phases that do the same work (the
+    mean of its two runs); what finsync does beyond it (process start, checks,
+    reconciliation, Dagster) on a line."""
     by_layer = {name: seconds for name, (seconds, _, _) in layers(result["full"]).items()}
     finsync = {
         "load": sum(s for name, s in by_layer.items() if name.startswith(INGEST)),
@@ -231,12 +246,17 @@ def by_layer(result: dict) -> list[str]:
     return out
 
 
+def bracketed(runs: dict, contender: str) -> float:
+    """A contender's seconds for the ratios: the mean of its runs before and after
+    finsync's full build."""
+    return (runs[contender]["seconds"] + runs[contender + AGAIN]["seconds"]) / 2
+
+
 def table(result: dict) -> str:
     runs = result["runs"]
     lines_ = result["gl_lines"]
-    full, floor, pandas, lake = (
-        runs[n]["seconds"] for n in ("finsync_full", "floor", "pandas", f"finsync_{LAKE}")
-    )
+    full, lake = runs["finsync_full"]["seconds"], runs[f"finsync_{LAKE}"]["seconds"]
+    floor, pandas = (bracketed(runs, contender) for contender in CONTENDERS)
 
     def row(name: str, key: str, per_line: bool = True) -> str:
         seconds, rss = runs[key]["seconds"], runs[key]["peak_rss"]
@@ -262,13 +282,17 @@ def table(result: dict) -> str:
         row("naive: pandas", "pandas"),
         row("dbt parse (setup, as make does)", "dbt_parse", per_line=False),
         row("finsync full build", "finsync_full"),
+        row("naive: pandas again, after it", "pandas" + AGAIN),
+        row("floor again, after it", "floor" + AGAIN),
         row("finsync incremental (one day)", "finsync_incremental"),
         row("finsync daily job, nothing new", "finsync_unchanged"),
         row("finsync smallest run: one mart", f"finsync_{SMALLEST}", per_line=False),
         row("finsync full build, lake raw", f"finsync_{LAKE}"),
         "",
-        f"  finsync / floor   {full / floor:6.1f}x   (lake raw: {lake / floor:.1f}x)",
-        f"  finsync / pandas  {full / pandas:6.2f}x   (lake raw: {lake / pandas:.2f}x)",
+        f"  finsync / floor   {full / floor:6.1f}x   (lake raw: {lake / floor:.1f}x;"
+        f" the floor's mean of its two runs, {floor:.1f} s)",
+        f"  finsync / pandas  {full / pandas:6.2f}x   (lake raw: {lake / pandas:.2f}x;"
+        f" pandas' mean, {pandas:.1f} s)",
         f"  incremental / full  {runs['finsync_incremental']['seconds'] / full:6.1%}"
         f"   (nothing new: {runs['finsync_unchanged']['seconds'] / full:.1%};"
         f" smallest run: {runs[f'finsync_{SMALLEST}']['seconds'] / full:.1%})",
