@@ -18,7 +18,7 @@ scratch), in this order, each in a process of its own:
      of its own on the same extracts, the systems served afresh; its dbt parse is setup).
 The floor and pandas run again right after finsync's full build (6.), in mirror order
 (pandas, then the floor): the machine is shared and its speed drifts, within a bench as
-across days (scale 10: the floor 45.7 s on 2026-11-27, 70.0 s the next day), so the
+across days (scale 10: the floor took 45.7 s in one bench, 70.0 s in a later one), so the
 ratios are to the mean of a contender's two runs, which a drift during the bench weighs
 on as on finsync's build between them.
 Prints one table per scale and writes every figure to `data/bench/<timestamp>.json`
