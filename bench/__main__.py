@@ -16,7 +16,7 @@ scratch), in this order, each in a process of its own:
   9. finsync's smallest run, one small mart: what any run costs before its work;
  10. finsync's full build again with its raw layer in a Parquet lake (`lake/`, a data dir
      of its own on the same extracts, the systems served afresh; its dbt parse is setup).
-The floor and pandas run again right after finsync's full build (6.), in mirror order
+The floor and pandas run again right after finsync's full build (5., 6.), in mirror order
 (pandas, then the floor): the machine is shared and its speed drifts, within a bench as
 across days (scale 10: the floor took 45.7 s in one bench, 70.0 s in a later one), so the
 ratios are to the mean of a contender's two runs, which a drift during the bench weighs
@@ -53,8 +53,7 @@ SMALLEST = "smallest"  # one small mart: process, Dagster's run and dbt's start
 LAKE = "lake"  # the full build with the raw layer in a Parquet lake (ingest/lake.py)
 RUNS = ("full", *DAILY, SMALLEST, LAKE)
 INSTANCE_CONFIG = REPO_ROOT / "orchestration" / "instance" / "dagster.yaml"
-CONTENDERS = ("floor", "pandas")  # each run before and after finsync's (`<name>_again`)
-AGAIN = "_again"
+AGAIN = "_again"  # the floor's and pandas' second runs, after finsync's full build
 
 
 def bench_scale(scale: float, root: Path) -> dict:
@@ -256,7 +255,7 @@ def table(result: dict) -> str:
     runs = result["runs"]
     lines_ = result["gl_lines"]
     full, lake = runs["finsync_full"]["seconds"], runs[f"finsync_{LAKE}"]["seconds"]
-    floor, pandas = (bracketed(runs, contender) for contender in CONTENDERS)
+    floor, pandas = bracketed(runs, "floor"), bracketed(runs, "pandas")
 
     def row(name: str, key: str, per_line: bool = True) -> str:
         seconds, rss = runs[key]["seconds"], runs[key]["peak_rss"]
