@@ -3,8 +3,8 @@ test enterprise's extracts as `make bench` runs them (each in a process of its o
 publish the rows and totals of the main job's marts and files, with finsync's columns.
 Not timed: `make bench` measures; this keeps a change to finsync's products from leaving
 the contenders behind unnoticed until the next bench. And what the bench measures with
-holds: a run's CPU time counts the subprocesses it waits for, and its smallest run does
-the least a run of finsync does.
+holds: a run's CPU time counts the subprocesses it waits for, its smallest run does the
+least a run of finsync does, and its table's ratios are to the contenders' means.
 """
 
 import json
@@ -16,7 +16,7 @@ import sys
 import dagster as dg
 import duckdb
 
-from bench.__main__ import INSTANCE_CONFIG, SMALLEST
+from bench.__main__ import AGAIN, INSTANCE_CONFIG, LAKE, RUNS, SMALLEST, bracketed, table
 from bench.agreement import disagreements, missing_columns
 from bench.figures import dbt_layer_seconds
 from bench.finsync import SMALLEST_JOB
@@ -130,3 +130,86 @@ def test_the_smallest_run_builds_one_mart_with_its_dbt_tests_and_contract(
     layers = set(dbt_layer_seconds(figures["run_id"]))
     assert {"marts", "tests"} <= layers
     assert not layers & {"staging", "intermediate", "quarantine", "seeds", "snapshots"}
+
+
+def test_the_bench_sets_finsync_against_the_mean_of_each_contenders_two_runs() -> None:
+    """The bench's table, on figures chosen so each ratio has one right value: the floor
+    and pandas count as the mean of their runs before and after the full build (a drift
+    between them weighs on both sides), the daily runs as shares of the full build, the
+    phases against the floor's, and a failed step or check is printed, not left out."""
+    seconds = {
+        "generation": 5.0,
+        "floor": 40.0,
+        "floor" + AGAIN: 60.0,  # mean 50
+        "pandas": 100.0,
+        "pandas" + AGAIN: 140.0,  # mean 120
+        "dbt_parse": 8.0,
+        "finsync_full": 150.0,
+        "finsync_incremental": 15.0,
+        "finsync_unchanged": 12.0,
+        f"finsync_{SMALLEST}": 6.0,
+        f"finsync_{LAKE}": 120.0,
+    }
+    run = {
+        "process_s": 150.0,
+        "job_s": 140.0,
+        "steps": {
+            "load_erp": 30.0,
+            "dbt_models": 60.0,
+            "raw_erp_contracts": 10.0,
+            "reconciliation__gl_ties": 5.0,
+            "fpa_actuals_export": 20.0,
+        },
+        "step_peak_rss": {"dbt_models": 3 * 2**30},
+        "step_cpu_s": {"dbt_models": 108.0},
+        "dbt_layers": {"staging": 20.0, "marts": 25.0, "tests": 30.0, "elapsed": 58.0},
+        "failed_steps": [],
+        "failed_checks": [],
+    }
+    result = {
+        "scale": 10.0,
+        "gl_lines": 1_500_000,
+        "runs": {
+            name: {"seconds": s, "peak_rss": 2**30, "cpu_s": s * 1.5} for name, s in seconds.items()
+        },
+        "full": run,
+        **{phase: run for phase in RUNS[1:]},
+        SMALLEST: {**run, "failed_steps": ["dbt_models"]},
+        "incremental": {**run, "failed_checks": ["marts/fpa_actuals:ties"]},
+        "floor_phases": {"load": 10.0, "products": 20.0, "exports": 10.0},
+        "disagreements": {"floor": [], "pandas": ["trial_balance: 3 rows, finsync 4"]},
+        "missing_columns": {"floor": {}, "pandas": {}},
+    }
+
+    printed = table(result).splitlines()
+    assert bracketed(result["runs"], "floor") == 50.0
+    assert bracketed(result["runs"], "pandas") == 120.0
+
+    def line(start: str) -> str:
+        (found,) = [text.strip() for text in printed if text.strip().startswith(start)]
+        return found
+
+    assert line("finsync / floor").split() == [
+        *("finsync", "/", "floor", "3.0x", "(lake", "raw:", "2.4x;"),
+        *("the", "floor's", "mean", "of", "its", "two", "runs,", "50.0", "s)"),
+    ]
+    assert line("finsync / pandas").startswith("finsync / pandas    1.25x   (lake raw: 1.00x;")
+    assert line("incremental / full").split()[3:] == [
+        *("10.0%", "(nothing", "new:", "8.0%;", "smallest", "run:", "4.0%)")
+    ]
+    # ingest, dbt and exports against the floor's load, products and exports; what only
+    # finsync does is the rest of its wall time: 150 - (30 + 60 + 20)
+    assert line("load |").split()[-3:] == ["10.0", "30.0", "3.0x"]
+    assert line("products |").split()[-3:] == ["20.0", "60.0", "3.0x"]
+    assert line("exports |").split()[-3:] == ["10.0", "20.0", "2.0x"]
+    assert line("finsync alone").split()[-1] == "40.0"
+    # each layer once per run; Dagster's own time is the job's outside its steps
+    assert line("process start").split()[-5:] == ["10.0"] * 5
+    assert line("Dagster (run start").split()[-5:] == ["15.0"] * 5
+    assert line("dbt build").split()[-7:] == [*["60.0"] * 5, "3,072", "1.80"]
+    assert line("floor: one DuckDB").split()[-4:] == ["40.0", "1,024", "37,500", "1.50"]
+    assert f"  {SMALLEST} run FAILED steps: dbt_models" in printed
+    assert "  incremental run: checks failed: marts/fpa_actuals:ties" in printed
+    assert "  floor: agrees with finsync's marts" in printed
+    assert "  pandas: DISAGREES" in printed
+    assert "    trial_balance: 3 rows, finsync 4" in printed
