@@ -31,7 +31,15 @@ import pyarrow.compute as pc
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
-from ingest.api import ClientCredentials, RequestLog, page_holds, snake_case
+from ingest.api import (
+    ClientCredentials,
+    NotOfType,
+    RequestLog,
+    columns_of,
+    page_holds,
+    snake_case,
+    typed,
+)
 from ingest.rest import checked
 from ingest.row_ids import with_row_ids
 from sandbox import schemas
@@ -44,7 +52,8 @@ VERSIONS = schemas.PLAN_VERSIONS.append(UPDATED)
 LINES = schemas.PLAN_LINES.append(UPDATED)
 VERSION_KEY = ["Version"]
 LINE_KEY = ["Version", "Entity", "Account", "Cost_Center", "Month"]
-MONTH = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}$")
+# the whole text (`fullmatch`: `$` alone passes "Apr 25\n"), ASCII digits (Python's `\d` takes any)
+MONTH = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{2}$")
 VERSION_TYPES = {"Budget", "Forecast"}
 STATUSES = {"Draft", "Submitted", "Approved"}
 CENT = Decimal("0.01")
@@ -56,9 +65,14 @@ class PlanRejected(ValueError):
 
 
 def timestamp(value: Any) -> datetime:
+    """An ISO time with its zone: without one, the instant is unknown (the other sources
+    refuse it as well: `ingest.api.typed`)."""
     if not isinstance(value, str):
         raise ValueError(f"not an ISO timestamp: {value!r}")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        raise ValueError(f"timestamp {value!r} has no time zone")
+    return stamp
 
 
 def amount(value: Any) -> Decimal:
@@ -90,10 +104,33 @@ def validate(
     """The send as typed tables, or PlanRejected naming every bad row.
 
     `loaded` is what earlier loads committed: version -> type, fiscal year, submitted_at.
+    The lines are checked column by column first (`lines_in_bulk`); only a send that may
+    hold a bad line is read line by line (`checked_lines`), to name each bad one.
     """
+    problems, typed_versions = checked_versions(versions, loaded)
+    known = {version["Version"] for version in typed_versions} | loaded.keys()
+    bulk = None if problems else lines_in_bulk(lines, known, entities, accounts)
+    if bulk is None:
+        line_problems, typed_lines = checked_lines(lines, known, entities, accounts)
+        problems += line_problems
+    if problems:
+        shown = "\n  ".join(problems[:SHOWN])
+        more = f"\n  ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        raise PlanRejected(
+            f"plan send refused, nothing loaded: {len(problems)} bad row(s)\n  {shown}{more}"
+        )
+    if bulk is None:
+        bulk = table(typed_lines, LINES, LINE_KEY)
+    return table(typed_versions, VERSIONS, VERSION_KEY), bulk
+
+
+def checked_versions(
+    versions: list[dict[str, Any]], loaded: dict[str, dict[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The problems of the send's versions, and the versions that parse, typed."""
     problems: list[str] = []
-    typed_versions, typed_lines = [], []
-    listed: dict[str, dict[str, Any]] = {}
+    typed_versions: list[dict[str, Any]] = []
+    listed: set[str] = set()
     for index, record in enumerate(versions, start=1):
         row = describe("version", index, record, VERSION_KEY)
         try:
@@ -117,15 +154,25 @@ def validate(
             problems.append(f"{row}: {older}")
         if version["Version"] in listed:
             problems.append(f"{row}: duplicate version {version['Version']!r}")
-        listed[version["Version"]] = version
+        listed.add(version["Version"])
         typed_versions.append(version)
+    return problems, typed_versions
+
+
+def checked_lines(
+    lines: list[dict[str, Any]], known: set[str], entities: set[str], accounts: set[str]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Line by line: the problems of each bad line, by its position and key, and the good
+    lines typed. `known` are the versions of the send and of earlier loads."""
+    problems: list[str] = []
+    typed_lines: list[dict[str, Any]] = []
     keys = Counter(tuple(record.get(k) for k in LINE_KEY) for record in lines)
     for index, record in enumerate(lines, start=1):
         row = describe("plan line", index, record, LINE_KEY)
         reasons = []
         if keys[tuple(record.get(k) for k in LINE_KEY)] > 1:
             reasons.append("duplicate key: the send holds this line more than once")
-        if record.get("Version") not in listed and record.get("Version") not in loaded:
+        if record.get("Version") not in known:
             reasons.append(f"version {record.get('Version')!r} is not a version of the tool")
         if record.get("Entity") not in entities:
             reasons.append(f"unknown entity {record.get('Entity')!r}")
@@ -133,7 +180,7 @@ def validate(
             reasons.append(f"unknown account {record.get('Account')!r}")
         if not isinstance(record.get("Cost_Center"), str) or not record["Cost_Center"]:
             reasons.append("no cost center (the tool's member for none is NONE)")
-        if not isinstance(record.get("Month"), str) or not MONTH.match(record["Month"]):
+        if not isinstance(record.get("Month"), str) or not MONTH.fullmatch(record["Month"]):
             reasons.append(f"month {record.get('Month')!r} is not a month like 'Apr 25'")
         try:
             value = amount(record.get("Amount"))
@@ -147,13 +194,43 @@ def validate(
             {**{k: record[k] for k in LINE_KEY}, "Currency": record.get("Currency")}
             | {"Amount": value, "Last_Updated": changed}
         )
-    if problems:
-        shown = "\n  ".join(problems[:SHOWN])
-        more = f"\n  ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
-        raise PlanRejected(
-            f"plan send refused, nothing loaded: {len(problems)} bad row(s)\n  {shown}{more}"
-        )
-    return table(typed_versions, VERSIONS, VERSION_KEY), table(typed_lines, LINES, LINE_KEY)
+    return problems, typed_lines
+
+
+def lines_in_bulk(
+    lines: list[dict[str, Any]], known: set[str], entities: set[str], accounts: set[str]
+) -> pa.Table | None:
+    """The lines typed as `checked_lines` types them, checked column by column in Arrow
+    (a forecast of 100k lines: ~0.2 s, where line by line takes ~2 s); None where a line
+    may break a rule: a field missing or of another JSON type, a rule broken. Stricter than
+    `checked_lines` (a JSON number or a decimal it reads with Python's leniency falls back
+    to it), never looser, so a send loads the same rows either way."""
+    columns = columns_of(lines)
+    if columns is None or not {f.name for f in LINES} <= columns.keys():
+        return None
+    try:
+        typed_columns = {f.name: typed(columns[f.name], f.type) for f in LINES}
+    except NotOfType:
+        return None
+    values = {k: typed_columns[k] for k in LINE_KEY}
+    if any(values[k].null_count for k in LINE_KEY) or any(
+        typed_columns[k].null_count for k in ("Amount", "Last_Updated")
+    ):
+        return None
+    rules = [
+        pc.is_in(values["Version"], pa.array(sorted(known), pa.string())),
+        pc.is_in(values["Entity"], pa.array(sorted(entities), pa.string())),
+        pc.is_in(values["Account"], pa.array(sorted(accounts), pa.string())),
+        pc.not_equal(values["Cost_Center"], ""),
+        pc.match_substring_regex(values["Month"], MONTH.pattern),
+    ]
+    if not all(pc.all(rule).as_py() for rule in rules):
+        return None
+    if pa.table(values).group_by(LINE_KEY).aggregate([]).num_rows < len(lines):
+        return None  # a duplicate key
+    return pa.Table.from_arrays(
+        list(typed_columns.values()), schema=warehouse_schema(LINES, LINE_KEY)
+    )
 
 
 def older_than_current(version: dict[str, Any], loaded: dict[str, dict[str, Any]]) -> str | None:
@@ -202,11 +279,15 @@ def unseen(
 def table(rows: list[dict[str, Any]], schema: pa.Schema, key: list[str]) -> pa.Table:
     """Typed like the extract contract, in warehouse column names; keys are not nullable,
     as the other sources' keys are declared."""
-    schema = pa.schema(
-        pa.field(snake_case(f.name), f.type, nullable=f.name not in key) for f in schema
-    )
     return pa.Table.from_pylist(
-        [{snake_case(k): v for k, v in row.items()} for row in rows], schema=schema
+        [{snake_case(k): v for k, v in row.items()} for row in rows],
+        schema=warehouse_schema(schema, key),
+    )
+
+
+def warehouse_schema(schema: pa.Schema, key: list[str]) -> pa.Schema:
+    return pa.schema(
+        pa.field(snake_case(f.name), f.type, nullable=f.name not in key) for f in schema
     )
 
 

@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingest import fpa
 from ingest.pipelines import load
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 from sandbox.api import Enterprise
+from sandbox.api.fpa import FpaApi
+from sandbox.api.tables import records
 from tests.conftest import query
 from tests.copies import copy_data_dir
 
@@ -239,3 +242,57 @@ def test_a_new_forecast_loads_beside_the_older_ones_and_reports_once_approved(
         (NEW, "approved", True),
     ]
     assert forecast_version == NEW
+
+
+# lines a column check must not pass: each breaks a rule, or needs Python's reading
+LINES_TO_READ_ONE_BY_ONE = {
+    "unknown version": lambda line: {**line, "Version": "FC9_FY2026"},
+    "unknown entity": lambda line: {**line, "Entity": "ZZ99"},
+    "unknown account": lambda line: {**line, "Account": "999999"},
+    "empty cost center": lambda line: {**line, "Cost_Center": ""},
+    "no cost center": lambda line: {k: v for k, v in line.items() if k != "Cost_Center"},
+    "month not a month": lambda line: {**line, "Month": "April 25"},
+    "month with a newline": lambda line: {**line, "Month": line["Month"] + "\n"},
+    "month with other digits": lambda line: {**line, "Month": "Apr \u0662\u0665"},
+    "amount with three decimals": lambda line: {**line, "Amount": "12.345"},
+    "amount not a number": lambda line: {**line, "Amount": "12,5O"},
+    "amount infinite": lambda line: {**line, "Amount": "Infinity"},
+    "amount as a JSON number": lambda line: {**line, "Amount": 12.5},
+    "amount as a JSON boolean": lambda line: {**line, "Amount": True},
+    "amount missing": lambda line: {**line, "Amount": None},
+    "change time without a zone": lambda line: {**line, "Last_Updated": "2025-12-12T10:00:00"},
+    "change time missing": lambda line: {**line, "Last_Updated": None},
+    "entity as a JSON number": lambda line: {**line, "Entity": 1000},
+}
+
+
+def test_a_send_checked_by_column_loads_what_line_by_line_would_and_defers_any_doubt(
+    paths: Paths,
+) -> None:
+    """The column check (`lines_in_bulk`) types a good send exactly as the line-by-line
+    check does, and hands every doubtful send to it, which names the bad line or, for an
+    amount sent as a JSON number, loads it."""
+    served = FpaApi(paths.extracts).tables
+    versions, lines = records(served["versions"].data), records(served["lines"].data)
+    known = {version["Version"] for version in versions}
+    entities, accounts = {line["Entity"] for line in lines}, {line["Account"] for line in lines}
+
+    problems, rows = fpa.checked_lines(lines, known, entities, accounts)
+    bulk = fpa.lines_in_bulk(lines, known, entities, accounts)
+    assert problems == [] and len(rows) == len(lines) > 1000
+    assert bulk is not None and bulk.equals(fpa.table(rows, fpa.LINES, fpa.LINE_KEY))
+    assert fpa.validate(versions, lines, {}, entities, accounts)[1].equals(bulk)
+
+    assert fpa.lines_in_bulk([*lines, lines[7]], known, entities, accounts) is None
+    for case, change in LINES_TO_READ_ONE_BY_ONE.items():
+        send = [*lines[:5], change(lines[5]), *lines[6:]]
+        assert fpa.lines_in_bulk(send, known, entities, accounts) is None, case
+        problems, rows = fpa.checked_lines(send, known, entities, accounts)
+        if problems:
+            assert [p.split(":")[0] for p in problems] == [
+                fpa.describe("plan line", 6, send[5], fpa.LINE_KEY)
+            ], case
+            with pytest.raises(fpa.PlanRejected, match="plan line 6 "):
+                fpa.validate(versions, send, {}, entities, accounts)
+        else:  # read by Python: the line loads
+            assert len(rows) == len(lines) and case == "amount as a JSON number", case
