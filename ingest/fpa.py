@@ -218,9 +218,9 @@ def lines_in_bulk(
     ):
         return None
     rules = [
-        pc.is_in(values["Version"], pa.array(sorted(known), pa.string())),
-        pc.is_in(values["Entity"], pa.array(sorted(entities), pa.string())),
-        pc.is_in(values["Account"], pa.array(sorted(accounts), pa.string())),
+        pc.is_in(values["Version"], texts(known)),
+        pc.is_in(values["Entity"], texts(entities)),
+        pc.is_in(values["Account"], texts(accounts)),
         pc.not_equal(values["Cost_Center"], ""),
         pc.match_substring_regex(values["Month"], MONTH.pattern),
     ]
@@ -231,6 +231,12 @@ def lines_in_bulk(
     return pa.Table.from_arrays(
         list(typed_columns.values()), schema=warehouse_schema(LINES, LINE_KEY)
     )
+
+
+def texts(members: set[Any]) -> pa.Array:
+    """A set of members as text for `pc.is_in`: a member of another JSON type (a version
+    code sent as a number) matches no text line, whose check then names it."""
+    return pa.array(sorted(m for m in members if isinstance(m, str)), pa.string())
 
 
 def older_than_current(version: dict[str, Any], loaded: dict[str, dict[str, Any]]) -> str | None:
