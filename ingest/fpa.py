@@ -4,8 +4,9 @@ A plan send is all or nothing. Everything the API changed since the last load (e
 of versions and lines) is read and validated before a single row is yielded: a line
 whose entity or account the group ERP does not know (its company codes and GL accounts,
 read from the ERP's API: master data lives there), a duplicate line key, an amount that is
-not a number, a month that is not a month, a line of a version the tool does not list, or
-a version older than the current one raises `PlanRejected`, naming the rows. The load then
+not a number, a month that is not a month, a change time without its zone, a line of a
+version the tool does not list, or a version older than the current one raises
+`PlanRejected`, naming the rows. The load then
 fails before anything reaches `raw_fpa`, so the warehouse never holds part of a version;
 the planning tool fixes the send and the next sync loads it.
 
@@ -212,11 +213,9 @@ def lines_in_bulk(
         typed_columns = {f.name: typed(columns[f.name], f.type) for f in LINES}
     except NotOfType:
         return None
-    values = {k: typed_columns[k] for k in LINE_KEY}
-    if any(values[k].null_count for k in LINE_KEY) or any(
-        typed_columns[k].null_count for k in ("Amount", "Last_Updated")
-    ):
+    if any(typed_columns[k].null_count for k in (*LINE_KEY, "Amount", "Last_Updated")):
         return None
+    values = {k: typed_columns[k] for k in LINE_KEY}
     rules = [
         pc.is_in(values["Version"], texts(known)),
         pc.is_in(values["Entity"], texts(entities)),
