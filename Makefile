@@ -16,6 +16,7 @@ help:
 	@echo "make test  lint, then the test suite"
 	@echo "make test-spark  the dbt project on Spark against DuckDB, same lake (minutes)"
 	@echo "make bench finsync against plain DuckDB SQL and pandas at scales 1 and 10 (SCALE=...)"
+	@echo "make bench-compare  the two newest benches side by side (or OLD=... NEW=...)"
 
 .venv/.synced: pyproject.toml uv.lock
 # bytecode compiled once at install: an environment with PYTHONDONTWRITEBYTECODE set (this
@@ -67,3 +68,8 @@ test-spark: setup $(JAVA)
 BENCH_SCALES := $(if $(filter command line,$(origin SCALE)),$(SCALE),1 10)
 bench: setup
 	$(UV) run python -m bench $(foreach scale,$(BENCH_SCALES),--scale $(scale))
+
+# OLD and NEW: paths of data/bench/<timestamp>.json files; without them the two newest
+.PHONY: bench-compare
+bench-compare: .venv/.synced
+	$(UV) run python -m bench.compare $(OLD) $(NEW)

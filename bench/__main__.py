@@ -21,8 +21,9 @@ The floor and pandas run again right after finsync's full build (5., 6.), in mir
 across days (scale 10: the floor took 45.7 s in one bench, 70.0 s in a later one), so the
 ratios are to the mean of a contender's two runs, which a drift during the bench weighs
 on as on finsync's build between them.
-Prints one table per scale and writes every figure to `data/bench/<timestamp>.json`
-and `data/bench/latest.json`.
+Prints one table per scale and writes every figure, with the commit measured, to
+`data/bench/<timestamp>.json` and `data/bench/latest.json` (`bench.compare` sets two
+side by side).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,6 +312,21 @@ def table(result: dict) -> str:
     return "\n".join(out)
 
 
+def commit() -> dict | None:
+    """The code measured: HEAD and whether the tree had changes to tracked files, so that
+    `bench.compare` can name what two benches ran (None outside a git checkout)."""
+    try:
+        sha, changes = (
+            subprocess.run(
+                ["git", "-C", str(REPO_ROOT), *argv], capture_output=True, text=True, check=True
+            ).stdout.strip()
+            for argv in (["rev-parse", "HEAD"], ["status", "--porcelain", "--untracked-files=no"])
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"sha": sha, "dirty": bool(changes)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, action="append")
@@ -319,6 +336,7 @@ def main() -> int:
     started = datetime.now(UTC)
     report = {
         "started_at": started.isoformat(),
+        "commit": commit(),
         "machine": {
             "cpus": psutil.cpu_count(),
             "memory_bytes": psutil.virtual_memory().total,

@@ -4,9 +4,11 @@ publish the rows and totals of the main job's marts and files, with finsync's co
 Not timed: `make bench` measures; this keeps a change to finsync's products from leaving
 the contenders behind unnoticed until the next bench. And what the bench measures with
 holds: a run's CPU time counts the subprocesses it waits for, its smallest run does the
-least a run of finsync does, and its table's ratios are to the contenders' means.
+least a run of finsync does, its table's ratios are to the contenders' means, and two
+benches compare side by side.
 """
 
+import copy
 import json
 import os
 import shutil
@@ -15,8 +17,19 @@ import sys
 
 import dagster as dg
 import duckdb
+import pytest
 
-from bench.__main__ import AGAIN, INSTANCE_CONFIG, LAKE, RUNS, SMALLEST, bracketed, table
+from bench import compare
+from bench.__main__ import (
+    AGAIN,
+    INSTANCE_CONFIG,
+    LAKE,
+    RUNS,
+    SMALLEST,
+    bracketed,
+    commit,
+    table,
+)
 from bench.agreement import disagreements, missing_columns
 from bench.figures import dbt_layer_seconds
 from bench.finsync import SMALLEST_JOB
@@ -132,11 +145,9 @@ def test_the_smallest_run_builds_one_mart_with_its_dbt_tests_and_contract(
     assert not layers & {"staging", "intermediate", "quarantine", "seeds", "snapshots"}
 
 
-def test_the_bench_sets_finsync_against_the_mean_of_each_contenders_two_runs() -> None:
-    """The bench's table, on figures chosen so each ratio has one right value: the floor
-    and pandas count as the mean of their runs before and after the full build (a drift
-    between them weighs on both sides), the daily runs as shares of the full build, the
-    phases against the floor's, and a failed step or check is printed, not left out."""
+def bench_figures() -> dict:
+    """One scale's figures as the bench records them, chosen so each ratio has one right
+    value: the floor's and pandas' means 50 and 120 s, finsync's full build 150 s."""
     seconds = {
         "generation": 5.0,
         "floor": 40.0,
@@ -166,7 +177,7 @@ def test_the_bench_sets_finsync_against_the_mean_of_each_contenders_two_runs() -
         "failed_steps": [],
         "failed_checks": [],
     }
-    result = {
+    return {
         "scale": 10.0,
         "gl_lines": 1_500_000,
         "runs": {
@@ -181,6 +192,13 @@ def test_the_bench_sets_finsync_against_the_mean_of_each_contenders_two_runs() -
         "missing_columns": {"floor": {}, "pandas": {}},
     }
 
+
+def test_the_bench_sets_finsync_against_the_mean_of_each_contenders_two_runs() -> None:
+    """The bench's table, on figures chosen so each ratio has one right value: the floor
+    and pandas count as the mean of their runs before and after the full build (a drift
+    between them weighs on both sides), the daily runs as shares of the full build, the
+    phases against the floor's, and a failed step or check is printed, not left out."""
+    result = bench_figures()
     printed = table(result).splitlines()
     assert bracketed(result["runs"], "floor") == 50.0
     assert bracketed(result["runs"], "pandas") == 120.0
@@ -213,3 +231,61 @@ def test_the_bench_sets_finsync_against_the_mean_of_each_contenders_two_runs() -
     assert "  floor: agrees with finsync's marts" in printed
     assert "  pandas: DISAGREES" in printed
     assert "    trial_balance: 3 rows, finsync 4" in printed
+
+
+def test_two_benches_compare_run_by_run_with_their_targets_layers_and_code(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    """`make bench-compare` sets two benches side by side: each run's new over old (the
+    contenders' first, as the machine's drift), the targets' ratios, each layer of the
+    full build, the day and the nothing-new run, the code each bench measured; a scale in
+    one bench only is named. Without paths it takes the two newest, not `latest.json`."""
+    old = bench_figures()
+    new = copy.deepcopy(old)
+    for floor in ("floor", "floor" + AGAIN):  # a slower hour: 44 and 66 s, mean 55
+        new["runs"][floor]["seconds"] *= 1.1
+    new["runs"]["finsync_full"]["seconds"] = 120.0
+    new["full"] = {**old["full"], "steps": {**old["full"]["steps"], "dbt_models": 45.0}}
+    machine = {"load_average_1m": 0.5}
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "20261101T000000Z.json").write_text(json.dumps({"machine": machine, "scales": [old]}))
+    newest = {"commit": {"sha": "a1b2c3d" + "0" * 33, "dirty": True}, "machine": machine}
+    newest["scales"] = [new, {**new, "scale": 1.0}]
+    (bench / "20261102T000000Z.json").write_text(json.dumps(newest))
+    for unread in ("latest.json", "20261031T000000Z.json"):  # a copy, and an older bench
+        (bench / unread).write_text("{}")  # read, it would fail
+    monkeypatch.setenv("FINSYNC_DATA_DIR", str(tmp_path))
+
+    assert compare.main([]) == 0
+    printed = capsys.readouterr().out.splitlines()
+
+    def line(start: str) -> list[str]:
+        (found,) = [text.split() for text in printed if text.strip().startswith(start)]
+        return found
+
+    assert printed[:2] == [
+        "old: 20261101T000000Z.json (commit not recorded; load 0.50)",
+        "new: 20261102T000000Z.json (a1b2c3d, with uncommitted changes; load 0.50)",
+    ]
+    assert line("floor: one DuckDB")[-5:] == ["40.0", "44.0", "1.10x", "1,024", "1,024"]
+    assert line("floor again")[-5:] == ["60.0", "66.0", "1.10x", "1,024", "1,024"]
+    assert line("finsync full build ")[-5:] == ["150.0", "120.0", "0.80x", "1,024", "1,024"]
+    assert line("finsync full / floor")[-2:] == ["3.00x", "2.18x"]  # 120 / 55
+    assert line("finsync full / pandas")[-2:] == ["1.25x", "1.00x"]
+    assert line("incremental day / full")[-2:] == ["10.0%", "12.5%"]
+    # full, day, nothing new: old -> new
+    assert line("dbt build")[-9:] == ["60.0", "->", "45.0"] + ["60.0", "->", "60.0"] * 2
+    assert line("Dagster (run start")[-9:] == ["15.0", "->", "30.0"] + ["15.0", "->", "15.0"] * 2
+    assert "scale 1: only in the new bench" in printed
+
+    assert compare.main([str(bench / "20261101T000000Z.json")]) == 0  # one: with the newest
+    assert capsys.readouterr().out.splitlines()[:2] == printed[:2]
+    for older in ("20261031T000000Z.json", "20261101T000000Z.json"):
+        (bench / older).unlink()
+    with pytest.raises(SystemExit):
+        compare.main([])
+    assert "need two benches to compare; data/bench has 1" in capsys.readouterr().err
+
+    head = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True)
+    assert commit()["sha"] == head.stdout.decode().strip()
