@@ -281,6 +281,12 @@ def test_two_benches_compare_run_by_run_with_their_targets_layers_and_code(
 
     assert compare.main([str(bench / "20261101T000000Z.json")]) == 0  # one: with the newest
     assert capsys.readouterr().out.splitlines()[:2] == printed[:2]
+    stale = copy.deepcopy(old)  # the bench before it ran each contender twice
+    del stale["runs"]["floor" + AGAIN]
+    (tmp_path / "stale.json").write_text(json.dumps({"machine": machine, "scales": [stale]}))
+    with pytest.raises(SystemExit):
+        compare.main([str(tmp_path / "stale.json")])
+    assert "without 'floor_again' was made by an older bench" in capsys.readouterr().err
     for older in ("20261031T000000Z.json", "20261101T000000Z.json"):
         (bench / older).unlink()
     with pytest.raises(SystemExit):
