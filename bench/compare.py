@@ -2,11 +2,10 @@
 
 Each `make bench` writes its figures to `data/bench/<timestamp>.json`; this prints two of
 them (by default the two newest; one path given: that one against the newest) scale by
-scale: every contender's wall time and peak memory with new over old, the ratios the
+scale: every run's wall time and peak memory with new over old, the ratios the
 targets are stated in, and the seconds per layer of finsync's runs. The machine's speed
-drifts by the hour, so the floor's and pandas' rows come first: when their code is the
-same in both benches, their new/old is the machine's, and finsync's is to be read against
-it, not against 1.00x.
+drifts by the hour: when the floor's and pandas' code is the same in both benches, their
+new/old is the machine's, and finsync's is to be read against it, not against 1.00x.
 """
 
 from __future__ import annotations
@@ -16,40 +15,22 @@ import json
 import sys
 from pathlib import Path
 
-from bench.__main__ import AGAIN, LAKE, SMALLEST, bracketed, layers
+from bench.__main__ import RUN_LABELS, layers, targets
 from orchestration.paths import Paths
 
-# the runs in the order the bench makes them, with the names its table prints
-RUN_NAMES = {
-    "floor": "floor: one DuckDB SQL script",
-    "floor" + AGAIN: "floor again, after the full build",
-    "pandas": "naive: pandas",
-    "pandas" + AGAIN: "pandas again, after the full build",
-    "generation": "generation (not in the build)",
-    "dbt_parse": "dbt parse (setup, as make does)",
-    "finsync_full": "finsync full build",
-    "finsync_incremental": "finsync incremental (one day)",
-    "finsync_unchanged": "finsync daily job, nothing new",
-    f"finsync_{SMALLEST}": "finsync smallest run: one mart",
-    f"finsync_{LAKE}": "finsync full build, lake raw",
-}
 # the finsync runs whose layers are set side by side, with their column names
 LAYER_RUNS = {"full": "full", "incremental": "day", "unchanged": "nothing new"}
 
 
-def ratios(scale: dict) -> dict[str, tuple[float, str]]:
-    """The figures the issue's targets are stated in, each with its format."""
-    runs = scale["runs"]
-    full = runs["finsync_full"]["seconds"]
-    floor, pandas = bracketed(runs, "floor"), bracketed(runs, "pandas")
+def ratios(scale: dict) -> dict[str, str]:
+    """The bench's target ratios, formatted, and the full build's peak."""
+    shown = {
+        name: f"{value:.1%}" if name.endswith("/ full") else f"{value:.2f}x"
+        for name, value in targets(scale).items()
+    }
     return {
-        "finsync full / floor": (full / floor, "{:.2f}x"),
-        "finsync full / pandas": (full / pandas, "{:.2f}x"),
-        "lake raw / pandas": (runs[f"finsync_{LAKE}"]["seconds"] / pandas, "{:.2f}x"),
-        "incremental day / full": (runs["finsync_incremental"]["seconds"] / full, "{:.1%}"),
-        "nothing new / full": (runs["finsync_unchanged"]["seconds"] / full, "{:.1%}"),
-        "smallest run / full": (runs[f"finsync_{SMALLEST}"]["seconds"] / full, "{:.1%}"),
-        "finsync full peak GiB": (runs["finsync_full"]["peak_rss"] / 2**30, "{:.2f}"),
+        **shown,
+        "full build's peak GiB": f"{scale['runs']['finsync_full']['peak_rss'] / 2**30:.2f}",
     }
 
 
@@ -62,7 +43,7 @@ def compared_scale(old: dict, new: dict) -> list[str]:
         f"scale {new['scale']:g}: {old['gl_lines']:,} -> {new['gl_lines']:,} GL journal lines",
         f"  {'wall s':<44}{'old':>9}{'new':>9}{'new/old':>10}{'old MiB':>10}{'new MiB':>10}",
     ]
-    for key, name in RUN_NAMES.items():
+    for key, name in RUN_LABELS.items():
         was, now = old["runs"].get(key), new["runs"].get(key)
         if was is None or now is None:
             out.append(f"    {name:<42}  only in the {'new' if was is None else 'old'} bench")
@@ -73,9 +54,9 @@ def compared_scale(old: dict, new: dict) -> list[str]:
             f"{was['peak_rss'] / 2**20:>10,.0f}{now['peak_rss'] / 2**20:>10,.0f}"
         )
     out += ["", f"  {'targets':<44}{'old':>9}{'new':>9}"]
-    for name, (was, fmt) in ratios(old).items():
-        now = ratios(new)[name][0]
-        out.append(f"    {name:<42}{fmt.format(was):>9}{fmt.format(now):>9}")
+    now = ratios(new)
+    for name, was in ratios(old).items():
+        out.append(f"    {name:<42}{was:>9}{now[name]:>9}")
     header = "".join(f"{column:>16}" for column in LAYER_RUNS.values())
     out += ["", f"  {'by layer (s), old -> new':<44}{header}"]
     before = {phase: layers(old[phase]) for phase in LAYER_RUNS}
