@@ -235,6 +235,17 @@ def files_resource(
         system = dlt.current.source_schema().name
         if versions:
             _without_merge_hints(dlt.current.source_schema(), name)
+        # A table's first load has nothing to merge with, and its rows' keys are unique
+        # (keyed_rows): it appends straight into the table, without dlt's staging copy
+        # and merge (the regional ERP's first load at scale 10, standalone: 6.1-6.5 s ->
+        # 4.2-5.1 s). A table the stored schema knows merges, even if it is empty.
+        first_load = (
+            dlt.mark.make_hints(
+                table_name=name, write_disposition="append", primary_key=primary_key
+            )
+            if not versions and name not in dlt.current.source_schema().tables
+            else None
+        )
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
         landed = list(new_files(folder, pattern, loaded))
         elsewhere = keys_in_several_files([f.path for f in landed], reader, schema, primary_key)
@@ -247,7 +258,11 @@ def files_resource(
                 table, refused = coming.result()
                 if number + 1 < len(landed):
                     coming = reading.submit(prepared, landed[number + 1].path, elsewhere)
-                yield table
+                yield (
+                    dlt.mark.with_hints(table, first_load, create_table_variant=True)
+                    if first_load
+                    else table
+                )
                 if refused:
                     bad = quarantine_rows(system, name, file.path.name, vendor_key, refused)
                     yield dlt.mark.with_hints(bad, QUARANTINE_HINTS, create_table_variant=True)

@@ -78,8 +78,19 @@ def test_a_drop_delivered_twice_under_another_name_is_loaded_once(lake: Lake) ->
     assert lake.count("raw_regional_erp.journal_lines") == before > 0
 
 
+def _staged(lake: Lake) -> set[str]:
+    """The regional tables dlt staged to merge them (its `_staging` dataset)."""
+    with open_warehouse(lake.warehouse) as con:
+        rows = con.execute(
+            "select table_name from information_schema.tables"
+            " where table_schema = 'raw_regional_erp_staging'"
+        ).fetchall()
+    return {name for (name,) in rows}
+
+
 def test_a_corrected_drop_replaces_its_rows_instead_of_adding_them(lake: Lake) -> None:
     lake.load("regional_erp")
+    assert _staged(lake) == set()  # a first load appends: there is nothing to merge with
     before = lake.count("raw_regional_erp.journal_lines")
     drop = lake.drops / "lancamentos_2024-05.csv"
     header, first, *rest = drop.read_text(encoding="utf-8").splitlines()
@@ -94,6 +105,7 @@ def test_a_corrected_drop_replaces_its_rows_instead_of_adding_them(lake: Lake) -
         ).fetchone()[0]
     assert lake.count("raw_regional_erp.journal_lines") == before
     assert corrected == 1
+    assert "journal_lines" in _staged(lake)  # the correction was merged
 
 
 def test_a_journal_line_in_the_bulk_files_and_the_api_of_one_load_keeps_its_latest_change(
