@@ -252,7 +252,7 @@ def columns_of(page: list[dict[str, Any]]) -> dict[str, pa.Array] | None:
     return {field.name: rows.field(i) for i, field in enumerate(rows.type)}
 
 
-def _joined_keys(arrays: list[pa.Array]) -> list[str]:
+def joined_keys(arrays: list[pa.Array]) -> list[str]:
     """Each row's key as `Contract.key_of` spells it: values as text joined by `|`, None
     for a missing value."""
     text = [pc.fill_null(a.cast(pa.string()), str(None)) for a in arrays]
@@ -338,7 +338,7 @@ class Contract:
             keyed = [r for r in page if all(r.get(k) is not None for k in self.key)]
             return [self.key_of(r) for r in keyed], len(page) - len(keyed)
         whole = functools.reduce(pc.and_, (pc.is_valid(a) for a in arrays))
-        joined = _joined_keys([a.filter(whole) for a in arrays])
+        joined = joined_keys([a.filter(whole) for a in arrays])
         return joined, len(page) - len(joined)
 
     def _refuse(self, values: list[Any], field: pa.Field, reasons: dict[int, str]) -> pa.Array:
@@ -366,7 +366,7 @@ class Contract:
         if arrays is None:
             return [self.key_of(page[row]) for row in rows]
         taken = pa.array(rows, pa.int64())
-        return _joined_keys([a.take(taken) for a in arrays])
+        return joined_keys([a.take(taken) for a in arrays])
 
     def _key_columns(self, columns: dict[str, pa.Array] | None) -> list[pa.Array] | None:
         """The page's key columns where Arrow can spell them as `key_of` does (text or

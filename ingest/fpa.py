@@ -37,6 +37,7 @@ from ingest.api import (
     NotOfType,
     RequestLog,
     columns_of,
+    joined_keys,
     page_holds,
     snake_case,
     typed,
@@ -374,8 +375,8 @@ def fpa(base_url: str = dlt.config.value, request_log: RequestLog | None = None)
                 at_mark["versions"], at_mark["lines"] = [], []
             for name, key in (("versions", VERSION_KEY), ("lines", LINE_KEY)):
                 rows = send[name].filter(pc.equal(send[name]["last_updated"], latest))
-                keys = {"|".join(str(row[snake_case(k)]) for k in key) for row in rows.to_pylist()}
-                at_mark[name] = sorted(keys.union(at_mark[name]))
+                keys = joined_keys([rows[snake_case(k)] for k in key])  # a version's every line
+                at_mark[name] = sorted(set(keys).union(at_mark[name]))
         return send
 
     @dlt.resource(name="plan_versions", primary_key="version", write_disposition="merge")
