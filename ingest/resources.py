@@ -232,9 +232,10 @@ def files_resource(
         return with_row_ids(table.append_column("_file_name", file_name)), refused
 
     def rows() -> Iterator[pa.Table]:
-        system = dlt.current.source_schema().name
+        stored = dlt.current.source_schema()
+        system = stored.name
         if versions:
-            _without_merge_hints(dlt.current.source_schema(), name)
+            _without_merge_hints(stored, name)
         # A table's first load has nothing to merge with, and its rows' keys are unique
         # (keyed_rows): it appends straight into the table, without dlt's staging copy
         # and merge (the regional ERP's first load at scale 10, standalone: 6.1-6.5 s ->
@@ -243,7 +244,7 @@ def files_resource(
             dlt.mark.make_hints(
                 table_name=name, write_disposition="append", primary_key=primary_key
             )
-            if not versions and name not in dlt.current.source_schema().tables
+            if not versions and name not in stored.tables
             else None
         )
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
