@@ -33,18 +33,37 @@ def test_every_dbt_test_reports_as_a_check_of_its_model(
     assert tests - evaluated == set()
 
 
+def dbt_log(run: dg.ExecuteInProcessResult) -> list[str]:
+    """The lines of the log of the run's dbt build."""
+    [log] = (DBT_PROJECT.project_dir / "target").glob(f"dbt_models-{run.run_id[:7]}-*/dbt.log")
+    return log.read_text().splitlines()
+
+
 def test_dbt_log_holds_the_results_as_text_without_debug_events(
     main_run: dg.ExecuteInProcessResult,
 ) -> None:
     """dbt's log of the run: every node's result, as plain text; not dbt's default of every
     statement at debug level, whose formatting costs a daily build 1-2 s (dbt_project.yml)."""
-    [log] = (DBT_PROJECT.project_dir / "target").glob(f"dbt_models-{main_run.run_id[:7]}-*/dbt.log")
-    lines = log.read_text().splitlines()
+    lines = dbt_log(main_run)
     [passed] = [int(m[1]) for line in lines if (m := re.search(r"  Done\. PASS=(\d+) ", line))]
     results = [line for line in lines if re.search(r"  \d+ of \d+ (OK|PASS) ", line)]
     assert len(results) == passed > 200  # a line for each node's result
     assert all(re.match(r"\d\d:\d\d:\d\d  ", line) for line in lines if line)  # text, no colour
     assert not [line for line in lines if "create  table" in line or "COMMIT" in line]
+
+
+def test_dbt_build_warns_of_nothing(main_run: dg.ExecuteInProcessResult) -> None:
+    """Between its start and its summary, the build's log holds its nodes' lines only: a
+    warning (a snapshot's time stamps of two types, a deprecation) would stand out."""
+    lines = dbt_log(main_run)
+    start = next(i for i, line in enumerate(lines) if "  Concurrency: " in line)
+    end = next(i for i, line in enumerate(lines) if "  Finished running " in line)
+    said = [
+        line
+        for line in lines[start + 1 : end]
+        if line[10:].strip() and not re.search(r"  \d+ of \d+ ", line)
+    ]
+    assert said == []
 
 
 def raw_table_of(extract: str) -> str:
