@@ -350,6 +350,83 @@ def test_a_changed_row_that_breaks_a_rule_fails_as_the_whole_table_would(copy) -
     assert quarantined(copy) == after_change
 
 
+def latest_journal_versions(paths: Paths):
+    """Pandera's validation of the latest version of every line of the ERP's log, at once."""
+    columns = ", ".join(f'"{name}"' for name in JOURNALS.columns)
+    superseded = superseded_versions("raw_erp.journal_items", JOURNALS.key, JOURNAL_VERSIONS)
+    with open_warehouse(paths.warehouse) as con:
+        table = con.sql(
+            f"select {columns} from raw_erp.journal_items"
+            f" where rowid not in ({superseded}) order by rowid"
+        ).pl()
+    return validate(table, JOURNALS)
+
+
+UNBALANCED = "journal_balances: amounts do not sum to zero over"
+
+
+def a_new_version(paths: Paths, company: str, more: int) -> int:
+    """A later version of one line of `company`'s first document, its amount `more`
+    higher: the lines of that document."""
+    document = (
+        f"company_code = '{company}' and accounting_document = (select min(accounting_document)"
+        f" from raw_erp.journal_items where company_code = '{company}')"
+    )
+    with open_warehouse(paths.warehouse, read_only=False) as con:
+        con.execute(
+            "insert into raw_erp.journal_items select * replace ("
+            f" amount_in_company_code_currency + {more} as amount_in_company_code_currency,"
+            f" '{NEW_LOAD}' as _dlt_load_id)"
+            f" from raw_erp.journal_items where {document} order by all limit 1"
+        )
+        [(lines,)] = con.execute(
+            "select count(distinct ledger_gl_line_item) from raw_erp.journal_items"
+            f" where {document}"
+        ).fetchall()
+    return lines
+
+
+def test_a_new_version_that_unbalances_its_document_fails_on_every_line_of_it(copy) -> None:
+    """A document's lines in the ERP's log change by new versions: the check balances the
+    documents of the changed rows again and fails on every line of the one a new version
+    unbalances, as validating the latest version of every line does."""
+    run = check_on(JOURNALS, copy)
+    assert run().passed
+    lines = a_new_version(copy, "US01", more=1)
+    changed = run()
+    whole = latest_journal_versions(copy)
+    [(rule, failed)] = changed.metadata["failures_by_rule"].value.items()
+    assert not changed.passed
+    assert changed.metadata["rows_validated"].value == 1
+    assert rule.startswith(UNBALANCED) and failed == lines > 1
+    assert changed.metadata["failures_by_rule"].value == whole.failures_by_rule
+    assert quarantined(copy) == sorted(whole.quarantined.rows())
+
+
+def test_after_a_passing_run_only_the_documents_of_new_versions_are_balanced_again(
+    copy,
+) -> None:
+    """The ERP's log is only appended to, so a document no new version touches balances as
+    it did in the last passing run, and is not read again. A document unbalanced in place
+    here, behind the log's back, is found by the next validation of the whole table (after
+    a failing run, or under new rules)."""
+    run = check_on(JOURNALS, copy)
+    assert run().passed
+    with open_warehouse(copy.warehouse, read_only=False) as con:
+        con.execute(
+            "update raw_erp.journal_items set amount_in_company_code_currency = 0"
+            " where rowid = (select min(rowid) from raw_erp.journal_items"
+            " where company_code = 'DE01' and amount_in_company_code_currency <> 0)"
+        )
+    a_new_version(copy, "US01", more=0)  # changed, still balanced
+    incremental = run()
+    whole = latest_journal_versions(copy)
+    assert incremental.passed
+    assert incremental.metadata["rows_validated"].value == 1
+    [(rule, failed)] = whole.failures_by_rule.items()
+    assert rule.startswith(UNBALANCED) and failed > 1  # the DE01 document
+
+
 def test_a_new_row_with_the_key_of_an_old_one_is_caught(copy) -> None:
     """A GL line rebuilt later (a new _built_at) whose key an unchanged line already has:
     both copies break the key's uniqueness."""

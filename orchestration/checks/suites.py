@@ -188,7 +188,11 @@ def table_wide_failures(
     whole table, its value the query's first parameter), uniqueness is counted on the keys
     of the changed rows only: two rows left as they were then were unique then, and removing
     rows makes no duplicate. `balances` reads every row: a document can lose a line (a
-    deletion, a period rebuilt without it) while none of its other lines changes.
+    deletion, a period rebuilt without it) while none of its other lines changes. Not in a
+    log of versions whose key holds the document: there a document's lines change only by
+    new versions, each of its own document, so `balances` reads the documents of the
+    changed rows (the ERP journal's contract with nothing new, scale 10: 1.6-1.9 s instead
+    of 2.1-2.8 s).
 
     `several` (a relation of `several_versions`' hashes) names the only keys of a log of
     versions whose latest version can repeat: a key with one row in the log has one latest
@@ -216,10 +220,11 @@ def table_wide_failures(
         rows = table
         if several and group is key:  # the rows of keys with several versions
             rows = f"(select * from {table} where {of_several(key, several)})"
-        if changed and group is key:  # the rows sharing a key with a changed row
+        # the rows sharing a key (or, in a log, a document) with a changed row
+        if changed and (group is key or (several and set(group) <= set(key))):
             rows = (
-                f"(select * from {rows} as t semi join (select distinct {quoted(key)}"
-                f" from {table} where {changed}) as c on {joined('t', 'c', key)})"
+                f"(select * from {rows} as t semi join (select distinct {quoted(group)}"
+                f" from {table} where {changed}) as c on {joined('t', 'c', group)})"
             )
         queries.append(
             f"select t.{row_id} as {ROW}, ${number} as rule from {table} as t"
