@@ -22,6 +22,7 @@ from tests.copies import copy_data_dir
 JOURNALS = next(c for c in RAW if (c.schema, c.table) == ("raw_erp", "journal_items"))
 GL_LINES = next(c for c in PRODUCTS if (c.schema, c.table) == ("marts", "fct_gl_journal_lines"))
 NEW_LOAD = "9999999999.000001"  # a dlt load id later than any (epoch seconds, as dlt's)
+NEWER_LOAD = "9999999999.000002"
 TRIAL_BALANCE = dg.AssetKey(["marts", "trial_balance"])
 ERP_RAW = [check_key(c) for c in RAW if c.schema == "raw_erp"]
 
@@ -365,9 +366,9 @@ def latest_journal_versions(paths: Paths):
 UNBALANCED = "journal_balances: amounts do not sum to zero over"
 
 
-def a_new_version(paths: Paths, company: str, more: int) -> int:
+def a_new_version(paths: Paths, company: str, more: int, load: str = NEW_LOAD) -> int:
     """A later version of one line of `company`'s first document, its amount `more`
-    higher: the lines of that document."""
+    higher, loaded by `load`: the lines of that document."""
     document = (
         f"company_code = '{company}' and accounting_document = (select min(accounting_document)"
         f" from raw_erp.journal_items where company_code = '{company}')"
@@ -376,7 +377,7 @@ def a_new_version(paths: Paths, company: str, more: int) -> int:
         con.execute(
             "insert into raw_erp.journal_items select * replace ("
             f" amount_in_company_code_currency + {more} as amount_in_company_code_currency,"
-            f" '{NEW_LOAD}' as _dlt_load_id)"
+            f" '{load}' as _dlt_load_id)"
             f" from raw_erp.journal_items where {document} order by all limit 1"
         )
         [(lines,)] = con.execute(
@@ -425,6 +426,27 @@ def test_after_a_passing_run_only_the_documents_of_new_versions_are_balanced_aga
     assert incremental.metadata["rows_validated"].value == 1
     [(rule, failed)] = whole.failures_by_rule.items()
     assert rule.startswith(UNBALANCED) and failed > 1  # the DE01 document
+
+
+def test_the_keys_with_several_versions_are_carried_from_run_to_run(copy) -> None:
+    """A passing run keeps the keys of the ERP's log with several versions, and the next
+    counts only the changed rows' keys over the log: a line given a second version two
+    runs ago still has one latest version, as the whole log's validation says."""
+    run = check_on(JOURNALS, copy)
+    assert run().passed
+    a_new_version(copy, "US01", more=0)
+    assert run().passed
+    a_new_version(copy, "DE01", more=0, load=NEWER_LOAD)
+    third = run()
+    [(lines, keys)] = query(
+        copy,
+        "select count(*), count(distinct (company_code, fiscal_year, accounting_document,"
+        " ledger_gl_line_item)) from raw_erp.journal_items",
+    )
+    assert third.passed
+    assert third.metadata["scope"].value == f"changed since {NEW_LOAD}"
+    assert third.metadata["dagster/row_count"].value == latest_journal_versions(copy).rows
+    assert third.metadata["dagster/row_count"].value == keys == lines - 2
 
 
 def test_a_new_row_with_the_key_of_an_old_one_is_caught(copy) -> None:

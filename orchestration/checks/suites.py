@@ -47,6 +47,7 @@ from orchestration.checks.schemas import (
     Contract,
     of_several,
     several_versions,
+    several_versions_since,
     superseded_versions,
     table_wide,
     versions_order,
@@ -256,6 +257,13 @@ def column_type(con: duckdb.DuckDBPyConnection, contract: Contract, column: str)
     return data_type
 
 
+def changed_since(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
+    """The condition of the rows changed after the query's first parameter, a value of the
+    contract's `changed_by`."""
+    kind = column_type(con, contract, contract.changed_by)
+    return f'"{contract.changed_by}" > cast($1 as {kind})'
+
+
 def validate_table(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -278,8 +286,7 @@ def validate_table(
     table, row_id = rows or checked_rows(con, contract)
     changed, since_params = None, []
     if since is not None:
-        kind = column_type(con, contract, contract.changed_by)
-        changed, since_params = f'"{contract.changed_by}" > cast($1 as {kind})', [since]
+        changed, since_params = changed_since(con, contract), [since]
     several = SEVERAL if contract.versions_by else None  # registered by checked_rows
     sql, rules = table_wide_failures(contract, table, changed, row_id, several)
     cases = [
@@ -347,16 +354,31 @@ def as_stored(con: duckdb.DuckDBPyConnection, contract: Contract) -> Contract:
     return dataclasses.replace(contract, versions_by=versions_order(change))
 
 
-def checked_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[str, str]:
+def checked_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    since: str | None = None,
+    kept: list[int] | None = None,
+) -> tuple[str, str]:
     """The rows the contract holds for, as a table or a query in parentheses, and the name
     of each row's identity (its rowid in the table). Of a log of versions, the latest of
     each key: the keys with several versions and the superseded versions (few: a key's
     later changes) are found once and registered on `con`, so that every read of the table
-    skips them without ranking it, and uniqueness is counted on those keys' rows only."""
+    skips them without ranking it, and uniqueness is counted on those keys' rows only.
+    After a passing run (`since`, its watermark, and `kept`, the keys with several versions
+    it found), those keys are added to by the rows changed since (scale 10, nothing new:
+    ~0.1 s instead of ~1 s)."""
     table = f'"{contract.schema}"."{contract.table}"'
     if contract.versions_by is None:
         return table, "rowid"
-    con.register(SEVERAL, con.sql(several_versions(table, contract.key)).to_arrow_table())
+    if since is not None and kept is not None:
+        found = con.sql(
+            several_versions_since(table, contract.key, changed_since(con, contract)),
+            params=[since, kept],
+        )
+    else:
+        found = con.sql(several_versions(table, contract.key))
+    con.register(SEVERAL, found.to_arrow_table())
     superseded = con.sql(
         superseded_versions(table, contract.key, contract.versions_by, SEVERAL)
     ).to_arrow_table()
@@ -427,23 +449,54 @@ def keep_watermark(
     through: str | None,
     outcome: Outcome,
 ) -> None:
-    """After a passing run the table is valid through its latest change; after a failing
-    one, no watermark: the next run validates the whole table. A run that found no change
-    leaves the watermark as it was (re-running changes no row)."""
+    """After a passing run the table is valid through its latest change, and a log of
+    versions keeps the keys it found with several (`checked_rows`); after a failing one, no
+    watermark: the next run validates the whole table. A run that found no change leaves
+    the watermark as it was (re-running changes no row)."""
     if contract.changed_by is None or (outcome.passed and since is not None and since == through):
         return
     con.execute("create schema if not exists quarantine")
     con.execute(
         f"""create table if not exists {WATERMARKS} (
             check_name varchar, change_column varchar, contract varchar,
-            validated_through varchar, validated_at timestamptz)"""
+            validated_through varchar, validated_at timestamptz, several_versions ubigint[])"""
     )
+    con.execute(f"alter table {WATERMARKS} add column if not exists several_versions ubigint[]")
     con.execute(f"delete from {WATERMARKS} where check_name = ?", [check_name])
     if outcome.passed and through is not None:
+        several = None
+        if contract.versions_by:
+            [(several,)] = con.execute(
+                f"select coalesce(list(key_hash), []) from {SEVERAL}"
+            ).fetchall()
         con.execute(
-            f"insert into {WATERMARKS} values (?, ?, ?, ?, ?)",
-            [check_name, contract.changed_by, contract.fingerprint, through, datetime.now(UTC)],
+            f"insert into {WATERMARKS} by name select ? as check_name, ? as change_column,"
+            " ? as contract, ? as validated_through, ? as validated_at,"
+            " cast(? as ubigint[]) as several_versions",
+            [
+                check_name,
+                contract.changed_by,
+                contract.fingerprint,
+                through,
+                datetime.now(UTC),
+                several,
+            ],
         )
+
+
+def kept_several(con: duckdb.DuckDBPyConnection, check_name: str) -> list[int] | None:
+    """The keys with several versions (their hashes) that the check's watermark kept: None
+    if it kept none (a table that is no log, or a watermark from before they were kept)."""
+    [(column,)] = con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'quarantine'"
+        " and table_name = 'contract_watermarks' and column_name = 'several_versions'"
+    ).fetchall()
+    if not column:
+        return None
+    kept = con.execute(
+        f"select several_versions from {WATERMARKS} where check_name = ?", [check_name]
+    ).fetchall()
+    return kept[0][0] if kept else None
 
 
 def source_facts(
@@ -493,7 +546,7 @@ def contract_result(
     check_name = dg.AssetCheckKey(asset, CHECK_NAME).to_user_string()
     stored = as_stored(con, contract)
     since, through = validated_through(con, check_name, stored)
-    rows = checked_rows(con, stored)
+    rows = checked_rows(con, stored, since, kept_several(con, check_name) if since else None)
     outcome = validate_table(con, stored, since=since, rows=rows)
     quarantine(con, check_name, asset, outcome)
     keep_watermark(con, check_name, stored, since, through, outcome)
