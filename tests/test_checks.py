@@ -447,6 +447,12 @@ def test_the_keys_with_several_versions_are_carried_from_run_to_run(copy) -> Non
     assert third.metadata["scope"].value == f"changed since {NEW_LOAD}"
     assert third.metadata["dagster/row_count"].value == latest_journal_versions(copy).rows
     assert third.metadata["dagster/row_count"].value == keys == lines - 2
+    [(kept,)] = query(
+        copy,
+        "select several_versions from quarantine.contract_watermarks where check_name = ?",
+        [dg.AssetCheckKey(check_key(JOURNALS), "contract").to_user_string()],
+    )
+    assert len(kept) == 2  # the two lines' keys, for the next run
 
 
 def test_a_new_row_with_the_key_of_an_old_one_is_caught(copy) -> None:

@@ -155,18 +155,19 @@ def several_versions(table: str, key: list[str] | tuple[str, ...]) -> str:
     return f"select hash({keys}) as key_hash from {table} group by all having count(*) > 1"
 
 
-def several_versions_since(table: str, key: list[str] | tuple[str, ...], changed: str) -> str:
+def several_versions_since(
+    table: str, key: list[str] | tuple[str, ...], changed: str, kept: str
+) -> str:
     """`several_versions` of a log of versions that is only appended to, from those a passing
-    run found (the query's second parameter, a list of hashes): a key gets its second row
-    only from a row changed since (`changed`, on the first parameter), so only those rows'
-    keys are counted over the log. Hashing every key of the log is cheap (0.1 s a 10
-    million rows here), grouping them all is not (1 s)."""
+    run found (`kept`, a relation of their hashes): a key gets its second row only from a
+    row changed since (`changed`), so only those rows' keys are counted over the log.
+    Hashing every key of the log is cheap (0.1 s a 10 million rows here), grouping them
+    all is not (1 s)."""
     keys = ", ".join(f'"{k}"' for k in key)
     return (
         f"select hash({keys}) as key_hash from {table}"
         f" where hash({keys}) in (select hash({keys}) from {table} where {changed})"
-        " group by all having count(*) > 1"
-        " union select unnest(cast($2 as ubigint[]))"
+        f" group by all having count(*) > 1 union select key_hash from {kept}"
     )
 
 
