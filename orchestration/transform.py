@@ -75,8 +75,10 @@ def dbt_models(
     """`dbt build`: seeds, models and their data tests, in dependency order. In a backfill
     of a fiscal period, the GL models rebuild that period's rows only (dbt var `period`).
     Unit tests pin the SQL's logic on given rows, not the data: they run with the test
-    suite (tests/test_dbt_unit.py), as dbt recommends, not on every production build."""
-    args = ["build", "--exclude-resource-type", "unit_test"]
+    suite (tests/test_dbt_unit.py), as dbt recommends, not on every production build.
+    dagster-dbt writes dbt's lines to the step's output, which the UI shows as plain text:
+    without colour codes there (an analyst's own dbt in a terminal keeps them)."""
+    args = ["build", "--exclude-resource-type", "unit_test", "--no-use-colors"]
     if period := backfilled_period(context.run):
         args += ["--vars", json.dumps({"period": period})]
     data_dir = Path(warehouse.path).parent

@@ -2,14 +2,17 @@
 
 import json
 import re
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from bench.finsync import SMALLEST_JOB, definitions
 from orchestration.exports.reporting import PUBLISHED_MARTS
 from orchestration.paths import Paths
 from orchestration.transform import DBT_PROJECT
 from tests.conftest import query
+from tests.copies import copy_data_dir
 
 PERIODS, ENTITIES = 24, 7
 
@@ -64,6 +67,25 @@ def test_dbt_build_warns_of_nothing(main_run: dg.ExecuteInProcessResult) -> None
         if line[10:].strip() and not re.search(r"  \d+ of \d+ ", line)
     ]
     assert said == []
+
+
+def test_dbt_lines_reach_dagster_without_colour_codes(
+    paths: Paths,
+    main_run: dg.ExecuteInProcessResult,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """dagster-dbt writes dbt's lines to the step's output, which the Dagster UI shows as
+    plain text: a colour code would show there as escapes. One small mart, on a copy."""
+    assert main_run.success
+    copy = copy_data_dir(paths, tmp_path / "data")
+    capfd.readouterr()
+    with dg.DagsterInstance.ephemeral() as instance:
+        run = definitions(copy).resolve_job_def(SMALLEST_JOB).execute_in_process(instance=instance)
+    out = capfd.readouterr().out
+    assert run.success
+    assert "\x1b[" not in out
+    assert re.search(r"\n\d+ of \d+ OK created sql table model \S+\.dim_legal_entity \.", out)
 
 
 def raw_table_of(extract: str) -> str:
