@@ -24,6 +24,7 @@ from orchestration.exports.reporting import reporting_marts
 from orchestration.ingest import raw_assets, source_specs
 from orchestration.jobs import jobs
 from orchestration.paths import Paths
+from orchestration.process_exit import exit_without_collecting
 from orchestration.reconciliation.assets import reconciliation_assets, reconciliation_checks
 from orchestration.resources import resources
 from orchestration.sensors import sensors
@@ -33,6 +34,7 @@ from orchestration.transform import dbt_models
 
 def build(paths: Paths) -> dg.Definitions:
     commit_without_fsync()  # every process that runs these definitions writes their events
+    exit_without_collecting()  # and ends holding their objects
     assets = dg.map_asset_specs(
         govern,
         [
