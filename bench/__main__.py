@@ -188,12 +188,12 @@ def layer_of(step: str) -> str:
 
 
 def layers(run: dict) -> dict[str, tuple[float, int, float]]:
-    """Seconds, peak tree RSS and CPU seconds per layer of a finsync run: process start
-    (imports, until the job starts), each layer's steps, Dagster between steps, and dbt's
-    busy time (RSS and CPU 0 where not measured apart)."""
+    """Seconds, peak tree RSS and CPU seconds per layer of a finsync run: the process's
+    start (imports, until the job starts) and exit, each layer's steps, Dagster between
+    steps, and dbt's busy time (RSS and CPU 0 where not measured apart)."""
     steps, peaks, cpu = run["steps"], run["step_peak_rss"], run["step_cpu_s"]
     out: dict[str, tuple[float, int, float]] = {
-        "process start, imports": (run["process_s"] - run["job_s"], 0, 0.0)
+        "process start and exit": (run["process_s"] - run["job_s"], 0, 0.0)
     }
     for step in sorted(steps, key=layer_of):
         seconds, peak, used = out.get(layer_of(step), (0.0, 0, 0.0))
