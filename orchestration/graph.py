@@ -17,7 +17,7 @@ from orchestration.alerts import (
 )
 from orchestration.automation import govern, promise, schedules
 from orchestration.checks.suites import checks_for
-from orchestration.event_storage import commit_without_fsync
+from orchestration.event_storage import commit_without_fsync, keep_event_log_engines
 from orchestration.exports.fpa import fpa_actuals, fpa_actuals_ties_to_mart
 from orchestration.exports.published import published_marts
 from orchestration.exports.reporting import reporting_marts
@@ -34,6 +34,7 @@ from orchestration.transform import dbt_models
 
 def build(paths: Paths) -> dg.Definitions:
     commit_without_fsync()  # every process that runs these definitions writes their events
+    keep_event_log_engines()
     exit_without_collecting()  # and ends holding their objects
     assets = dg.map_asset_specs(
         govern,
