@@ -23,9 +23,10 @@ The event log also opens its databases once (`keep_event_log_engines`). For ever
 `SqliteEventLogStorage` creates a SQLAlchemy engine per database it writes (the run's,
 and the asset index's for an asset or check event), connects, commits and disposes of the
 engine: about 1,000 times a daily run, 7.7 s of a scale-1 daily run's 44 s in a profile
-(py-spy; creating engines 2.1 s, connecting with the pragmas above 3.2 s). Here each
-database keeps one engine for the process, whose pool keeps one connection open; the
-writes and their commits are Dagster's own, under its lock. The engines close at exit,
+(py-spy; creating engines 2.1 s, connecting with the pragmas above 3.2 s). Dagster has no
+setting for its engines, so `SqliteEventLogStorage._connect` is replaced in this process:
+each database keeps one engine, whose pool keeps one connection open; the writes and
+their commits are Dagster's own, under its lock. The engines close at exit,
 beyond the latest KEPT databases, and before `wipe` deletes the runs' files (a kept
 connection would write on into a deleted file).
 """
