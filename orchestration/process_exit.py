@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import sys
 
 
 def exit_without_collecting() -> None:
@@ -25,11 +24,3 @@ def exit_without_collecting() -> None:
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
 
-
-def dbt() -> None:
-    """dbt's command line, exiting as a finsync process does: the executable Dagster runs
-    dbt with (`transform.InstalledDbt`); an analyst's `dbt` is dbt's own."""
-    from dbt.cli.main import cli
-
-    exit_without_collecting()
-    sys.exit(cli())

@@ -30,9 +30,8 @@ class InstalledDbt(DbtCliResource):
     invocation, and dbt answers only after asking PyPI for the latest dbt-core and each
     adapter: 53 s of a dbt step's wall time on this machine behind its proxy, 2-4 s with a
     fast network. The dbt that runs is the installed package, so its version is read
-    from the package metadata instead. It runs as `finsync-dbt`, the environment's dbt
-    command line exiting without a last garbage collection (0.5 s of each invocation:
-    `process_exit`)."""
+    from the package metadata instead. It runs as `finsync-dbt` (`dbt_cli`): dbt's command
+    line without the log lines it would drop, exiting without a last garbage collection."""
 
     def __init__(self, project_dir: DbtProject, **kwargs: Any) -> None:
         kwargs.setdefault("dbt_executable", str(Path(sys.executable).with_name("finsync-dbt")))

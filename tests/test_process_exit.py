@@ -1,11 +1,8 @@
-"""finsync's processes, and dbt as Dagster runs it, exit without a last garbage collection,
-and still run every exit handler."""
+"""finsync's processes, and dbt as Dagster runs it (`finsync-dbt`), exit without a last
+garbage collection, and still run every exit handler."""
 
 import subprocess
 import sys
-from pathlib import Path
-
-from orchestration.transform import DBT_PROJECT, InstalledDbt
 
 # a module-level object in a reference cycle: only the exit's collection finalizes it, by
 # then with no sys.stdout to print to
@@ -42,20 +39,3 @@ def test_a_finsync_process_runs_its_exit_handlers_and_collects_nothing() -> None
     built = "import orchestration.definitions"  # what every Dagster process of finsync loads
     assert exit_of(built) == ["exit handler ran"]
 
-
-def test_dagster_runs_dbt_as_finsync_dbt_which_is_dbts_command_line(tmp_path: Path) -> None:
-    dbt = InstalledDbt(project_dir=DBT_PROJECT)
-    executable = Path(dbt.dbt_executable)
-    assert executable == Path(sys.executable).with_name("finsync-dbt")
-    listed = subprocess.run(
-        [executable, "ls", "--resource-type", "model", "--output", "name", "--quiet"]
-        + ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=DBT_PROJECT.project_dir,
-        capture_output=True,
-        text=True,
-    )
-    assert listed.returncode == 0, listed.stderr
-    assert "fct_gl_journal_lines" in listed.stdout.split()
-    refused = subprocess.run([executable, "no-such-command"], capture_output=True, text=True)
-    assert refused.returncode == 2  # dbt's exit code for a usage error
-    assert "No such command" in refused.stderr
