@@ -23,4 +23,3 @@ def exit_without_collecting() -> None:
     """Freeze the heap at this process's exit (idempotent)."""
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
-

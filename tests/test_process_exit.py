@@ -38,4 +38,3 @@ def test_a_finsync_process_runs_its_exit_handlers_and_collects_nothing() -> None
     ]
     built = "import orchestration.definitions"  # what every Dagster process of finsync loads
     assert exit_of(built) == ["exit handler ran"]
-
