@@ -10,9 +10,10 @@ from collections import defaultdict
 import dagster as dg
 
 from bench.measure import Measured
-from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.paths import Paths
 from orchestration.resources import open_warehouse
 from orchestration.run import rows_per_layer
+from orchestration.transform import dbt_artifacts
 
 
 def describe(paths: Paths, figures: dict, measured: Measured) -> dict:
@@ -42,7 +43,7 @@ def describe(paths: Paths, figures: dict, measured: Measured) -> dict:
             for e in evaluations
             if not e.dagster_event.event_specific_data.passed
         ),
-        "dbt_layers": dbt_layer_seconds(run_id),
+        "dbt_layers": dbt_layer_seconds(paths, run_id),
         "rows": rows_per_layer(paths),
         "gl_lines": gl_lines(paths),
     }
@@ -53,15 +54,10 @@ def gl_lines(paths: Paths) -> int:
         return con.execute("select count(*) from marts.fct_gl_journal_lines").fetchone()[0]
 
 
-def dbt_layer_seconds(run_id: str) -> dict[str, float]:
-    """Busy seconds per layer (schema) and for tests, from the run's dbt artifacts.
-
-    dagster-dbt writes each invocation's artifacts to `target/<op>-<run id[:7]>-<uuid>`."""
-    found = sorted((DBT_PROJECT_DIR / "target").glob(f"dbt_models-{run_id[:7]}-*"))
-    if not found:
-        return {}
-    target = found[-1]
-    if not (target / "run_results.json").exists():  # dbt did not finish
+def dbt_layer_seconds(paths: Paths, run_id: str) -> dict[str, float]:
+    """Busy seconds per layer (schema) and for tests, from the run's dbt artifacts."""
+    target = dbt_artifacts(paths.data, run_id)
+    if target is None or not (target / "run_results.json").exists():  # dbt did not finish
         return {}
     results = json.loads((target / "run_results.json").read_text())
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]

@@ -44,6 +44,11 @@ class Paths:
     def exports(self) -> Path:
         return self.data / "exports"
 
+    @property
+    def dbt(self) -> Path:
+        """dbt's state for this warehouse: its saved parse, and each run's artifacts."""
+        return self.data / "dbt"
+
 
 def marts_file(warehouse: Path) -> Path:
     """The marts' file beside a warehouse file: dbt's profile names the same one."""

@@ -19,10 +19,12 @@ from packaging.version import Version
 from orchestration.automation import follows_inputs
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.partitions import backfilled_period
-from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.paths import DBT_PROJECT_DIR, Paths
 from orchestration.resources import Warehouse, warehouse_lock
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR)
+RUNS = "runs"  # in a data dir's dbt folder: each dbt invocation's artifacts (its target path)
+DBT_RUNS_KEPT = 30
 
 
 class InstalledDbt(DbtCliResource):
@@ -88,10 +90,10 @@ def dbt_models(
     if period := backfilled_period(context.run):
         args += ["--vars", json.dumps({"period": period})]
     data_dir = Path(warehouse.path).parent
-    # dagster-dbt's own naming: bench/figures.py finds a run's artifacts by it
+    # dagster-dbt's own naming, in the data dir: `dbt_artifacts` finds a run's by it
     op = context.op_execution_context.op
     invocation_id = f"{op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
-    target = DBT_PROJECT_DIR / "target" / invocation_id
+    target = Paths(data_dir).dbt / RUNS / invocation_id
     reuse_partial_parse(data_dir, target)
     with warehouse_lock(Path(warehouse.path)):
         with data_dir_of(Path(warehouse.path)):
@@ -101,10 +103,33 @@ def dbt_models(
             yield from invocation.stream()
         finally:
             keep_partial_parse(target, data_dir)
+            prune_dbt_runs(data_dir)
+
+
+def dbt_artifacts(data_dir: Path, run_id: str) -> Path | None:
+    """The folder of the artifacts of a Dagster run's dbt build on this data dir: its
+    `run_results.json`, `manifest.json`, `dbt.log` and compiled SQL (None once pruned)."""
+    found = sorted(
+        (Paths(data_dir).dbt / RUNS).glob(f"{dbt_models.op.name}-{run_id[:7]}-*"),
+        key=lambda folder: folder.stat().st_mtime,
+    )
+    return found[-1] if found else None
+
+
+def prune_dbt_runs(data_dir: Path, keep: int = DBT_RUNS_KEPT) -> None:
+    """Keep the artifacts of the latest `keep` dbt invocations on this data dir. Each holds
+    4-16 MB (the manifest, the saved parse, every node's SQL): kept for every run, a daily
+    schedule would grow the disk by gigabytes a year."""
+    runs = sorted(
+        (folder for folder in (Paths(data_dir).dbt / RUNS).iterdir() if folder.is_dir()),
+        key=lambda folder: folder.stat().st_mtime,
+    )
+    for folder in runs[:-keep]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def partial_parse_of(data_dir: Path) -> Path:
-    return data_dir / "dbt" / "partial_parse.msgpack"
+    return Paths(data_dir).dbt / "partial_parse.msgpack"
 
 
 def reuse_partial_parse(data_dir: Path, target: Path) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from orchestration.paths import DBT_PROJECT_DIR, Paths
 from orchestration.resources import open_warehouse
+from orchestration.transform import dbt_artifacts
 from tests.copies import copy_warehouse
 from tests.raw_changes import double_erp_document
 
@@ -268,12 +269,14 @@ def test_a_day_names_the_lines_of_its_periods_not_in_raw_or_accounted_twice(unac
     }
 
 
-def test_a_full_build_tests_every_key_reading_raw_and_the_fact_whole(main_run, unaccounted) -> None:
+def test_a_full_build_tests_every_key_reading_raw_and_the_fact_whole(
+    paths: Paths, main_run, unaccounted
+) -> None:
     """The test asks, as it compiles, whether staging's latest run built it whole: the main
     run's full build tests every key, so it reads raw and the fact without the document
     filter; the day above, through it (raw_erp_lines, booked_lines)."""
-    [full] = (DBT_PROJECT_DIR / "target").glob(
-        f"dbt_models-{main_run.run_id[:7]}-*/compiled/**/assert_every_journal_line_is_accounted_for.sql"
+    [full] = dbt_artifacts(paths.data, main_run.run_id).glob(
+        "compiled/**/assert_every_journal_line_is_accounted_for.sql"
     )
     by_document = ("from raw_erp_lines", "from booked_lines as booked")
     assert not any(read in full.read_text() for read in by_document)

@@ -1,6 +1,7 @@
 """The main job on the demo enterprise: every source row lands, and the books close."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -9,8 +10,14 @@ import pytest
 
 from bench.finsync import SMALLEST_JOB, definitions
 from orchestration.exports.reporting import PUBLISHED_MARTS
-from orchestration.paths import Paths
-from orchestration.transform import DBT_PROJECT
+from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.transform import (
+    DBT_PROJECT,
+    DBT_RUNS_KEPT,
+    RUNS,
+    dbt_artifacts,
+    prune_dbt_runs,
+)
 from tests.conftest import query
 from tests.copies import copy_data_dir
 
@@ -36,18 +43,40 @@ def test_every_dbt_test_reports_as_a_check_of_its_model(
     assert tests - evaluated == set()
 
 
-def dbt_log(run: dg.ExecuteInProcessResult) -> list[str]:
+def dbt_log(paths: Paths, run: dg.ExecuteInProcessResult) -> list[str]:
     """The lines of the log of the run's dbt build."""
-    [log] = (DBT_PROJECT.project_dir / "target").glob(f"dbt_models-{run.run_id[:7]}-*/dbt.log")
-    return log.read_text().splitlines()
+    return (dbt_artifacts(paths.data, run.run_id) / "dbt.log").read_text().splitlines()
+
+
+def test_a_runs_dbt_artifacts_are_kept_in_its_data_dir(paths: Paths, main_run) -> None:
+    """dbt's artifacts of the run are the data dir's, not the checkout's: the project's own
+    `target/` is the analyst's dbt's."""
+    artifacts = dbt_artifacts(paths.data, main_run.run_id)
+    assert artifacts is not None and artifacts.parent == paths.dbt / RUNS
+    assert {"run_results.json", "manifest.json", "dbt.log"} <= {f.name for f in artifacts.iterdir()}
+    assert not list((DBT_PROJECT_DIR / "target").glob(f"*-{main_run.run_id[:7]}-*"))
+
+
+def test_only_the_latest_dbt_runs_artifacts_are_kept(tmp_path: Path) -> None:
+    """Each run's artifacts take 4-16 MB: a daily schedule keeping them all would fill the
+    disk. Older invocations' folders go; the latest `DBT_RUNS_KEPT` stay, whatever their
+    names."""
+    runs = Paths(tmp_path).dbt / RUNS
+    for age in range(DBT_RUNS_KEPT + 3):
+        folder = runs / f"dbt_models-{age:07x}-{age:07x}"
+        (folder / "compiled").mkdir(parents=True)
+        os.utime(folder, (10_000 - age, 10_000 - age))  # the first made is the newest
+    prune_dbt_runs(tmp_path)
+    kept = sorted(folder.name for folder in runs.iterdir())
+    assert kept == [f"dbt_models-{age:07x}-{age:07x}" for age in range(DBT_RUNS_KEPT)]
 
 
 def test_dbt_log_holds_the_results_as_text_without_debug_events(
-    main_run: dg.ExecuteInProcessResult,
+    paths: Paths, main_run: dg.ExecuteInProcessResult
 ) -> None:
     """dbt's log of the run: every node's result, as plain text; not dbt's default of every
     statement at debug level, whose formatting costs a daily build 1-2 s (dbt_project.yml)."""
-    lines = dbt_log(main_run)
+    lines = dbt_log(paths, main_run)
     [passed] = [int(m[1]) for line in lines if (m := re.search(r"  Done\. PASS=(\d+) ", line))]
     results = [line for line in lines if re.search(r"  \d+ of \d+ (OK|PASS) ", line)]
     assert len(results) == passed > 200  # a line for each node's result
@@ -55,10 +84,10 @@ def test_dbt_log_holds_the_results_as_text_without_debug_events(
     assert not [line for line in lines if "create  table" in line or "COMMIT" in line]
 
 
-def test_dbt_build_warns_of_nothing(main_run: dg.ExecuteInProcessResult) -> None:
+def test_dbt_build_warns_of_nothing(paths: Paths, main_run: dg.ExecuteInProcessResult) -> None:
     """Between its start and its summary, the build's log holds its nodes' lines only: a
     warning (a snapshot's time stamps of two types, a deprecation) would stand out."""
-    lines = dbt_log(main_run)
+    lines = dbt_log(paths, main_run)
     start = next(i for i, line in enumerate(lines) if "  Concurrency: " in line)
     end = next(i for i, line in enumerate(lines) if "  Finished running " in line)
     said = [

@@ -135,10 +135,11 @@ def key(paths: Paths, main_run) -> bytes:
 
 @pytest.fixture(scope="module")
 def run_files(paths: Paths, main_run) -> list[Path]:
-    """Exports of the run, and dbt's logs and target files written since the session began."""
+    """Exports of the run, and dbt's logs and artifacts written since the session began."""
     began = (paths.extracts / "payroll" / "workers.jsonl").stat().st_mtime
     return text_files(
         paths.exports,
+        paths.dbt,
         DBT_PROJECT_DIR / "logs",
         DBT_PROJECT_DIR / "target",
         paths.data / "logs",
