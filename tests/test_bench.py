@@ -140,7 +140,7 @@ def test_the_smallest_run_builds_one_mart_with_its_dbt_tests_and_contract(
         in evaluated
     )
     assert built is not None and built.run_id == figures["run_id"]
-    layers = set(dbt_layer_seconds(figures["run_id"]))
+    layers = set(dbt_layer_seconds(paths, figures["run_id"]))
     assert {"marts", "tests"} <= layers
     assert not layers & {"staging", "intermediate", "quarantine", "seeds", "snapshots"}
 
