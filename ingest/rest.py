@@ -17,7 +17,8 @@ A vendor with a bulk export (Salesforce's Bulk API 2.0) gives the first load, wh
 the resource has no cursor yet, as CSV pages: read into Arrow by Arrow, checked by the
 same contract (in its text mode), and through the same incremental, so the cursor
 after it is the bulk data's high-water mark and its keys at the mark are the ones
-the next increment skips.
+the next increment skips. That first load appends into the table it creates (`_appended`);
+every load after it merges.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from ingest.api import (
     raise_for_status,
     snake_case,
 )
+from ingest.lake import MERGE_HINTS
 from ingest.row_ids import with_row_ids
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -123,6 +125,11 @@ def api_resource(
     csv_contract = Contract(system, name, schema, key, cursor, drop, text=True)
     param, template = since_param
     cursor_column = snake_case(cursor)
+    table_name = table or name
+    # of a record sent twice in one load (repeated across pages, or also in the bulk files)
+    # the latest change is kept; a record the vendor says is deleted leaves raw
+    merge_columns = {cursor_column: {"dedup_sort": "desc"}} | (extra_columns or {})
+    deleted_by = [c for c, hints in merge_columns.items() if hints.get("hard_delete")]
 
     def pages(
         changed: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008 (dlt idiom)
@@ -135,6 +142,11 @@ def api_resource(
         state = dlt.current.resource_state()
         first_load = bulk is not None and "loaded_at_mark" not in state
         checks = csv_contract if first_load else contract
+        appended = (
+            _appended(table_name, contract.primary_key, merge_columns)
+            if first_load and table_name not in dlt.current.source_schema().tables
+            else None
+        )
         boundary = Boundary(
             checks, changed.start_value, state.get("loaded_at_mark", initial_loaded or [])
         )
@@ -148,8 +160,15 @@ def api_resource(
             good, bad = checks.split(page, columns, boundary.skip(page, columns))
             # a record repeated across pages is merged once; quarantine appends, so drop it
             bad = [(r, why) for r, why in bad if _first(refused, checks, r)]
+            if appended:
+                good = _without_deleted(good, deleted_by)
             if good.num_rows:
-                yield with_row_ids(good)
+                rows = with_row_ids(good)
+                yield (
+                    dlt.mark.with_hints(rows, appended, create_table_variant=True)
+                    if appended
+                    else rows
+                )
             if bad:
                 yield dlt.mark.with_hints(
                     with_row_ids(checks.quarantine(bad)),
@@ -184,13 +203,37 @@ def api_resource(
     return dlt.resource(
         pages,
         name=name,
-        table_name=table or name,
+        table_name=table_name,
         primary_key=contract.primary_key,
         write_disposition="merge",
-        # the Arrow pages carry the contract's types; of a record sent twice in one load
-        # (repeated across pages, or also in the bulk files) the latest change is kept
-        columns={cursor_column: {"dedup_sort": "desc"}} | (extra_columns or {}),
+        columns=merge_columns,  # beside the contract's types, which the Arrow pages carry
     )
+
+
+def _appended(
+    table: str, primary_key: Any, merge_columns: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The hints of a bulk export's first load: it appends straight into the table it
+    creates, without dlt's staging copy and merge, which have nothing to merge with. The
+    export's keys are unique: a key sent twice leaves fewer distinct keys than the count
+    the vendor gives, and the load fails before it commits (`IncompleteExtract`). Its
+    records said to be deleted are left out (`_without_deleted`), as the merge would
+    delete them. The merge's column hints are cleared for this load (dlt warns of each
+    on an append); the next load merges with them again."""
+    cleared = {
+        column: {"name": column} | dict.fromkeys(set(hints) & set(MERGE_HINTS))
+        for column, hints in merge_columns.items()
+    }
+    return dlt.mark.make_hints(
+        table_name=table, write_disposition="append", primary_key=primary_key, columns=cleared
+    )
+
+
+def _without_deleted(page: pa.Table, deleted_by: list[str]) -> pa.Table:
+    """The page's records that no hard-delete column (`is_deleted`) marks as deleted."""
+    for column in deleted_by:
+        page = page.filter(pc.invert(pc.fill_null(page.column(column), False)))
+    return page
 
 
 def _first(refused: set[tuple[str, str]], contract: Contract, record: dict[str, Any]) -> bool:

@@ -97,9 +97,9 @@ class Lake:
         cursors = resources.get(resource, {}).get("incremental", {})
         return next((c.get("last_value") for c in cursors.values()), None)
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         with open_warehouse(self.warehouse) as con:
-            return con.execute(sql).fetchall()
+            return con.execute(sql, parameters).fetchall()
 
     def journals(self) -> tuple:
         """Rows, distinct keys and amount totals of the latest journal line versions."""
@@ -533,6 +533,32 @@ def test_crm_first_load_by_bulk_equals_the_json_path_and_the_next_day_comes_by_t
     assert raw == source
     with_deleted = crm_api.tables["Opportunity"].changed_since(None, with_deleted=True)
     assert lake.cursor("crm", "opportunities") == pc.max(with_deleted["LastModifiedDate"]).as_py()
+
+
+def test_a_first_bulk_load_appends_into_its_new_tables_and_leaves_deleted_records_out(
+    make_lake,
+) -> None:
+    """A table's first load by bulk export has nothing to merge with and unique keys: it
+    appends, without dlt's staging copy, and what the export says is deleted never lands.
+    The next day's changes merge, as every load after the first."""
+    lake = make_lake()
+    crm_api = lake.systems.crm
+    lake.systems.advance_business_day()  # an opportunity is deleted before the first load
+    exported = crm_api.tables["Opportunity"].changed_since(None, with_deleted=True)
+    deleted = set(exported.filter(exported["IsDeleted"])["Id"].to_pylist())
+    assert len(deleted) == 1
+    lake.load("crm")
+    assert _crm_requests(lake)["queryAll"] == 0  # the bulk export
+    staged = "select table_name from information_schema.tables where table_schema = ?"
+    assert lake.query(staged, ["raw_crm_staging"]) == []
+    raw, source = _stages(lake)
+    assert raw == source
+    assert not deleted & {id_ for id_, _, _ in raw}
+    lake.systems.advance_business_day()  # another opportunity moves, one more is deleted
+    lake.load("crm")
+    assert ("opportunities",) in lake.query(staged, ["raw_crm_staging"])  # merged
+    raw, source = _stages(lake)
+    assert raw == source
 
 
 def test_a_bulk_results_page_cut_short_or_failing_is_asked_again(make_lake) -> None:
