@@ -119,13 +119,15 @@ def dbt_artifacts(data_dir: Path, run_id: str) -> Path | None:
 def prune_dbt_runs(data_dir: Path, keep: int = DBT_RUNS_KEPT) -> None:
     """Keep the artifacts of the latest `keep` dbt invocations on this data dir. Each holds
     4-16 MB (the manifest, the saved parse, every node's SQL): kept for every run, a daily
-    schedule would grow the disk by gigabytes a year."""
+    schedule would grow the disk by gigabytes a year. None yet (dbt failed to start): none
+    to prune."""
+    folder = Paths(data_dir).dbt / RUNS
     runs = sorted(
-        (folder for folder in (Paths(data_dir).dbt / RUNS).iterdir() if folder.is_dir()),
-        key=lambda folder: folder.stat().st_mtime,
+        (run for run in folder.iterdir() if run.is_dir()) if folder.is_dir() else [],
+        key=lambda run: run.stat().st_mtime,
     )
-    for folder in runs[:-keep]:
-        shutil.rmtree(folder, ignore_errors=True)
+    for run in runs[:-keep]:
+        shutil.rmtree(run, ignore_errors=True)
 
 
 def partial_parse_of(data_dir: Path) -> Path:

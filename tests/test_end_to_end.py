@@ -61,6 +61,7 @@ def test_only_the_latest_dbt_runs_artifacts_are_kept(tmp_path: Path) -> None:
     """Each run's artifacts take 4-16 MB: a daily schedule keeping them all would fill the
     disk. Older invocations' folders go; the latest `DBT_RUNS_KEPT` stay, whatever their
     names."""
+    prune_dbt_runs(tmp_path)  # no run yet: nothing to prune, and no error
     runs = Paths(tmp_path).dbt / RUNS
     for age in range(DBT_RUNS_KEPT + 3):
         folder = runs / f"dbt_models-{age:07x}-{age:07x}"
