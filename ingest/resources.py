@@ -26,6 +26,7 @@ from dlt.extract.resource import DltResource
 
 from ingest.api import QUARANTINE_HINTS
 from ingest.extracts import Extract, Refusal
+from ingest.first_load import first_load_hints
 from ingest.landing import new_files
 from ingest.row_ids import with_row_ids
 
@@ -236,17 +237,8 @@ def files_resource(
         system = stored.name
         if versions:
             _without_merge_hints(stored, name)
-        # A table's first load has nothing to merge with, and its rows' keys are unique
-        # (keyed_rows): it appends straight into the table, without dlt's staging copy
-        # and merge (the regional ERP's first load at scale 10, standalone: 6.1-6.5 s ->
-        # 4.2-5.1 s). A table the stored schema knows merges, even if it is empty.
-        first_load = (
-            dlt.mark.make_hints(
-                table_name=name, write_disposition="append", primary_key=primary_key
-            )
-            if not versions and name not in stored.tables
-            else None
-        )
+        # its rows' keys are unique (keyed_rows): a first load appends (ingest/first_load.py)
+        first_load = None if versions else first_load_hints(name, primary_key)
         loaded = dlt.current.resource_state().setdefault("loaded_files", {})
         landed = list(new_files(folder, pattern, loaded))
         elsewhere = keys_in_several_files([f.path for f in landed], reader, schema, primary_key)

@@ -17,8 +17,9 @@ A vendor with a bulk export (Salesforce's Bulk API 2.0) gives the first load, wh
 the resource has no cursor yet, as CSV pages: read into Arrow by Arrow, checked by the
 same contract (in its text mode), and through the same incremental, so the cursor
 after it is the bulk data's high-water mark and its keys at the mark are the ones
-the next increment skips. That first load appends into the table it creates (`_appended`);
-every load after it merges.
+the next increment skips. That first load appends into the table it creates
+(`ingest/first_load.py`), leaving out the records it says are deleted; every load after
+it merges.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from ingest.api import (
     raise_for_status,
     snake_case,
 )
-from ingest.lake import MERGE_HINTS
+from ingest.first_load import first_load_hints
 from ingest.row_ids import with_row_ids
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -142,9 +143,11 @@ def api_resource(
         state = dlt.current.resource_state()
         first_load = bulk is not None and "loaded_at_mark" not in state
         checks = csv_contract if first_load else contract
+        # a bulk export's first load appends into the table it creates (its keys are
+        # unique: `IncompleteExtract` below), without the records it says are deleted
         appended = (
-            _appended(table_name, contract.primary_key, merge_columns)
-            if first_load and table_name not in dlt.current.source_schema().tables
+            first_load_hints(table_name, contract.primary_key, merge_columns)
+            if first_load
             else None
         )
         boundary = Boundary(
@@ -210,27 +213,9 @@ def api_resource(
     )
 
 
-def _appended(
-    table: str, primary_key: Any, merge_columns: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
-    """The hints of a bulk export's first load: it appends straight into the table it
-    creates, without dlt's staging copy and merge, which have nothing to merge with. The
-    export's keys are unique: a key sent twice leaves fewer distinct keys than the count
-    the vendor gives, and the load fails before it commits (`IncompleteExtract`). Its
-    records said to be deleted are left out (`_without_deleted`), as the merge would
-    delete them. The merge's column hints are cleared for this load (dlt warns of each
-    on an append); the next load merges with them again."""
-    cleared = {
-        column: {"name": column} | dict.fromkeys(set(hints) & set(MERGE_HINTS))
-        for column, hints in merge_columns.items()
-    }
-    return dlt.mark.make_hints(
-        table_name=table, write_disposition="append", primary_key=primary_key, columns=cleared
-    )
-
-
 def _without_deleted(page: pa.Table, deleted_by: list[str]) -> pa.Table:
-    """The page's records that no hard-delete column (`is_deleted`) marks as deleted."""
+    """The page's records that no hard-delete column (`is_deleted`) marks as deleted: what
+    the merge would have left of them in a new table."""
     for column in deleted_by:
         page = page.filter(pc.invert(pc.fill_null(page.column(column), False)))
     return page
