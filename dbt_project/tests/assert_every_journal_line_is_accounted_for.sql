@@ -103,29 +103,35 @@ raw_erp_versions as (
 
 ),
 
--- a key is tested when raw loaded a version of it since
-raw_keys as (
+-- every key raw holds and every line booked or refused, each with whether this run
+-- tests it: a key is tested when raw loaded a version of it since, or when the fact's
+-- latest run or the quarantine holds it. One aggregate over them all, not raw's keys
+-- and the accounted keys each grouped and then joined (scale 10, the full build's test
+-- alone, alternated five times: 3.7-5.0 s -> 3.1-3.5 s)
+keyed as (
 
     select
         journal_line_key,
-        max(is_loaded_since) as is_tested
+        1 as is_in_raw,
+        0 as is_accounted,
+        is_loaded_since as is_tested
     from raw_erp_versions
-    group by journal_line_key
 
     union all
 
-    select distinct
+    select
         {{ source_key('regional_erp', ['empresa', 'numero_lancamento', 'linha']) }} as journal_line_key,
+        1 as is_in_raw,
+        0 as is_accounted,
         1 as is_tested
     from {{ source('regional_erp', 'journal_lines') }}
 
-),
-
-accounted as (
+    union all
 
     select
         booked.journal_line_key,
-        'fct_gl_journal_lines' as destination,
+        0 as is_in_raw,
+        1 as is_accounted,
         case when booked._built_at = (select booked_latest.built_at from booked_latest) then 1 else 0 end
             as is_tested
     from {{ ref('fct_gl_journal_lines') if every_key else 'booked_lines' }} as booked
@@ -134,19 +140,21 @@ accounted as (
 
     select
         quarantined.source_key as journal_line_key,
-        'quarantine_gl_journal_lines' as destination,
+        0 as is_in_raw,
+        1 as is_accounted,
         1 as is_tested
     from quarantined
 
 ),
 
-accounted_keys as (
+keys as (
 
     select
         journal_line_key,
-        count(*) as times_accounted,
+        max(is_in_raw) as is_in_raw,
+        sum(is_accounted) as times_accounted,
         max(is_tested) as is_tested
-    from accounted
+    from keyed
     group by journal_line_key
 
 ),
@@ -154,21 +162,15 @@ accounted_keys as (
 final as (
 
     select
-        coalesce(raw_keys.journal_line_key, accounted_keys.journal_line_key) as journal_line_key,
+        journal_line_key,
         case
-            when accounted_keys.journal_line_key is null then 'in raw, neither booked nor quarantined'
-            when raw_keys.journal_line_key is null then 'booked or quarantined, not in raw'
+            when times_accounted = 0 then 'in raw, neither booked nor quarantined'
+            when is_in_raw = 0 then 'booked or quarantined, not in raw'
             else 'accounted for more than once'
         end as failure
-    from raw_keys
-    full outer join accounted_keys
-        on raw_keys.journal_line_key = accounted_keys.journal_line_key
-    where (raw_keys.is_tested = 1 or accounted_keys.is_tested = 1)
-        and (
-            raw_keys.journal_line_key is null
-            or accounted_keys.journal_line_key is null
-            or accounted_keys.times_accounted > 1
-        )
+    from keys
+    where is_tested = 1
+        and (is_in_raw = 0 or times_accounted <> 1)
 
 )
 
