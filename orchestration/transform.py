@@ -106,27 +106,27 @@ def dbt_models(
             prune_dbt_runs(data_dir)
 
 
+def dbt_runs(data_dir: Path, pattern: str = "*") -> list[Path]:
+    """The artifact folders of the dbt invocations on this data dir whose name matches
+    `pattern`, oldest first (none before dbt's first run here)."""
+    return sorted(
+        (run for run in (Paths(data_dir).dbt / RUNS).glob(pattern) if run.is_dir()),
+        key=lambda run: run.stat().st_mtime,
+    )
+
+
 def dbt_artifacts(data_dir: Path, run_id: str) -> Path | None:
     """The folder of the artifacts of a Dagster run's dbt build on this data dir: its
     `run_results.json`, `manifest.json`, `dbt.log` and compiled SQL (None once pruned)."""
-    found = sorted(
-        (Paths(data_dir).dbt / RUNS).glob(f"{dbt_models.op.name}-{run_id[:7]}-*"),
-        key=lambda folder: folder.stat().st_mtime,
-    )
+    found = dbt_runs(data_dir, f"{dbt_models.op.name}-{run_id[:7]}-*")
     return found[-1] if found else None
 
 
 def prune_dbt_runs(data_dir: Path, keep: int = DBT_RUNS_KEPT) -> None:
     """Keep the artifacts of the latest `keep` dbt invocations on this data dir. Each holds
     4-16 MB (the manifest, the saved parse, every node's SQL): kept for every run, a daily
-    schedule would grow the disk by gigabytes a year. None yet (dbt failed to start): none
-    to prune."""
-    folder = Paths(data_dir).dbt / RUNS
-    runs = sorted(
-        (run for run in folder.iterdir() if run.is_dir()) if folder.is_dir() else [],
-        key=lambda run: run.stat().st_mtime,
-    )
-    for run in runs[:-keep]:
+    schedule would grow the disk by gigabytes a year."""
+    for run in dbt_runs(data_dir)[:-keep]:
         shutil.rmtree(run, ignore_errors=True)
 
 
